@@ -1,0 +1,57 @@
+# Two entry points, each doing its own set-up on a fresh Debian machine:
+#   make demo   - the main job: generate the sample files, print `info` and open/decode timings
+#   make test   - the whole test suite
+# Other targets: setup (system packages + venv + editable build), bench, asan, clean.
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+SYSPKGS := libopenjp2-7-dev libcharls-dev zlib1g-dev cmake ninja-build
+STAMP   := $(VENV)/.deps-stamp
+
+.PHONY: setup sysdeps build demo test bench asan clean
+
+setup: build
+
+sysdeps:
+	@missing=""; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml | sysdeps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "scikit-build-core>=0.10" "cython>=3.0" "numpy>=2.0" ninja cmake
+	$(PIP) install -q -e ".[test,peers]" --no-build-isolation
+	touch $(STAMP)
+
+# Rebuild the extension (incremental, in build/) whenever sources change.
+build: $(STAMP) sysdeps
+	$(PIP) install -q -e . --no-build-isolation --no-deps
+
+demo: build
+	$(PY) scripts/make_samples.py samples
+	$(PY) -m dicomframes demo samples
+
+test: build
+	$(PY) -m pytest -q tests
+
+bench: build
+	$(PY) -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
+
+# The C core and the extensions built with AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the whole suite run once under them (build in build/asan, venv unchanged).
+asan: $(STAMP)
+	DCF_SANITIZE=ON $(PIP) install -q -e . --no-build-isolation --no-deps \
+	  -Ccmake.build-type=Debug -Cbuild-dir=build/asan
+	PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  $(PY) -m pytest -q -x tests -p no:cacheprovider; rc=$$?; \
+	$(PIP) install -q -e . --no-build-isolation --no-deps; exit $$rc
+
+clean:
+	rm -rf build $(VENV) samples/*.npy

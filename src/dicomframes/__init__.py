@@ -1,0 +1,38 @@
+"""dicomframes: fast, lazy, GIL-free decoding of DICOM pixel data.
+
+    import dicomframes as dcf
+    with dcf.open("ct.dcm") as f:     # memory-mapped; only the header is read
+        f.rows, f.number_of_frames, f.dtype, f.frame_shape
+        frame = f[7]                   # one frame (a zero-copy view where possible)
+        stack = f.frames([1, 2, 3])    # (n, *frame_shape)
+"""
+
+from .errors import (
+    CodecError,
+    DicomFramesError,
+    MalformedError,
+    NestingError,
+    PixelDataError,
+    TruncatedError,
+    UnsupportedError,
+    UnsupportedTransferSyntaxError,
+)
+from .file import DicomFile, Item, open
+from .pixels import PixelDescription
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CodecError",
+    "DicomFile",
+    "DicomFramesError",
+    "Item",
+    "MalformedError",
+    "NestingError",
+    "PixelDataError",
+    "PixelDescription",
+    "TruncatedError",
+    "UnsupportedError",
+    "UnsupportedTransferSyntaxError",
+    "open",
+]

@@ -1,0 +1,81 @@
+# Declarations of the C core (csrc/) for the Cython boundary modules, and the
+# one place where a C error record becomes a Python exception.
+from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+
+
+cdef extern from "dcf_status.h" nogil:
+    ctypedef enum dcf_status:
+        DCF_OK
+
+    ctypedef struct dcf_error:
+        dcf_status status
+        uint32_t tag
+        uint64_t offset
+        char message[320]
+
+    void dcf_error_clear(dcf_error *err)
+    const char *dcf_status_name(dcf_status status)
+
+
+cdef extern from "dcf_scan.h" nogil:
+    ctypedef struct dcf_element:
+        uint32_t tag
+        char vr[2]
+        uint16_t flags
+        int32_t parent
+        uint32_t depth
+        uint64_t offset
+        uint64_t length
+
+    ctypedef struct dcf_scan_options:
+        int force_encoding
+        uint32_t max_depth
+
+    ctypedef struct dcf_scan_result:
+        dcf_element *elements
+        size_t count
+        size_t capacity
+        uint64_t meta_offset
+        uint64_t dataset_offset
+        int32_t transfer_syntax
+        int32_t pixel_data
+        uint8_t has_preamble
+        uint8_t has_file_meta
+        uint8_t encoding
+        uint8_t encoding_source
+
+    void dcf_scan_options_init(dcf_scan_options *options)
+    dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *options,
+                        dcf_scan_result *result, dcf_error *err)
+    void dcf_scan_result_free(dcf_scan_result *result)
+
+
+cdef extern from "dcf_native.h" nogil:
+    ctypedef struct dcf_native_layout:
+        uint32_t rows
+        uint32_t columns
+        uint32_t samples_per_pixel
+        uint32_t bits_allocated
+        uint32_t bits_stored
+        uint8_t pixel_representation
+        uint8_t planar_configuration
+        uint8_t big_endian
+        uint8_t swap_ow_bytes
+        uint8_t ybr_full_422
+        uint8_t is_float
+
+    uint64_t dcf_native_frame_size(const dcf_native_layout *layout)
+    uint64_t dcf_native_frame_bits(const dcf_native_layout *layout)
+    dcf_status dcf_native_validate(const dcf_native_layout *layout, dcf_error *err)
+    dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index,
+                                 const dcf_native_layout *layout, uint8_t *dst, size_t dst_size,
+                                 uint32_t pixel_tag, uint64_t value_offset, dcf_error *err)
+    int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
+                            const dcf_native_layout *layout)
+
+
+cdef inline object error_from(dcf_error *err, object frame=None):
+    """The dicomframes exception for a failed C call (raised by the caller)."""
+    from dicomframes.errors import from_status
+    return from_status(<int>err.status, err.tag, err.offset,
+                       err.message.decode("utf-8", "replace"), frame=frame)

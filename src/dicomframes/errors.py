@@ -1,0 +1,102 @@
+"""Exceptions raised by dicomframes.
+
+Every error about the data is a :class:`DicomFramesError`, itself a
+:class:`ValueError`, carrying the tag ``(gggg,eeee)``, the byte offset and,
+for pixel data, the frame index where the problem was found.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodecError",
+    "DicomFramesError",
+    "MalformedError",
+    "NestingError",
+    "PixelDataError",
+    "TruncatedError",
+    "UnsupportedError",
+    "UnsupportedTransferSyntaxError",
+    "from_status",
+    "format_tag",
+]
+
+
+def format_tag(tag: int | None) -> str:
+    """``0x00280010`` -> ``"(0028,0010)"``."""
+    if tag is None:
+        return "(----,----)"
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+class DicomFramesError(ValueError):
+    """Bad, truncated or inconsistent DICOM data.
+
+    Attributes: ``tag`` (int or None), ``offset`` (byte offset or None) and
+    ``frame`` (frame index or None).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tag: int | None = None,
+        offset: int | None = None,
+        frame: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.tag = tag
+        self.offset = offset
+        self.frame = frame
+
+
+class TruncatedError(DicomFramesError):
+    """The data ends before a length it declares."""
+
+
+class MalformedError(DicomFramesError):
+    """The data breaks the encoding rules of PS3.5."""
+
+
+class NestingError(MalformedError):
+    """Sequences are nested deeper than the scanner allows."""
+
+
+class PixelDataError(DicomFramesError):
+    """Pixel Data that does not match its description (size, attributes)."""
+
+
+class CodecError(DicomFramesError):
+    """A codec could not decode a frame; the message carries the codec's own."""
+
+
+class UnsupportedError(DicomFramesError, NotImplementedError):
+    """Valid DICOM that dicomframes does not decode."""
+
+
+class UnsupportedTransferSyntaxError(UnsupportedError):
+    """Pixel Data in a transfer syntax that has no decoder here."""
+
+
+# dcf_status values (csrc/dcf_status.h) -> exception class
+_BY_STATUS: dict[int, type[DicomFramesError]] = {
+    1: TruncatedError,
+    2: MalformedError,
+    3: NestingError,
+    4: UnsupportedError,
+    6: DicomFramesError,
+    7: CodecError,
+    8: PixelDataError,
+}
+
+
+def from_status(
+    status: int, tag: int, offset: int, message: str, *, frame: int | None = None
+) -> Exception:
+    """The exception for a C status code and its error record."""
+    if status == 5:
+        return MemoryError(message)
+    cls = _BY_STATUS.get(status, DicomFramesError)
+    tag_or_none = None if tag == 0xFFFFFFFF else tag
+    if frame is not None and "frame" not in message:
+        message = f"frame {frame}: {message}"
+    return cls(message, tag=tag_or_none, offset=offset, frame=frame)

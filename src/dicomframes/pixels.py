@@ -1,0 +1,178 @@
+"""The pixel description: what the Image Pixel module says the frames look like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import PixelDataError, format_tag
+
+__all__ = ["PixelDescription", "describe_pixels", "ybr_full_to_rgb"]
+
+TAG_SAMPLES_PER_PIXEL = 0x00280002
+TAG_PHOTOMETRIC = 0x00280004
+TAG_PLANAR_CONFIGURATION = 0x00280006
+TAG_NUMBER_OF_FRAMES = 0x00280008
+TAG_ROWS = 0x00280010
+TAG_COLUMNS = 0x00280011
+TAG_BITS_ALLOCATED = 0x00280100
+TAG_BITS_STORED = 0x00280101
+TAG_HIGH_BIT = 0x00280102
+TAG_PIXEL_REPRESENTATION = 0x00280103
+TAG_PIXEL_DATA = 0x7FE00010
+TAG_FLOAT_PIXEL_DATA = 0x7FE00008
+TAG_DOUBLE_PIXEL_DATA = 0x7FE00009
+
+PIXEL_KEYWORDS = {
+    TAG_PIXEL_DATA: "PixelData",
+    TAG_FLOAT_PIXEL_DATA: "FloatPixelData",
+    TAG_DOUBLE_PIXEL_DATA: "DoubleFloatPixelData",
+}
+
+
+@dataclass(frozen=True)
+class PixelDescription:
+    """The Image Pixel module of one data set, checked for consistency."""
+
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    photometric_interpretation: str
+    planar_configuration: int
+    number_of_frames: int
+    pixel_tag: int
+
+    @property
+    def is_float(self) -> bool:
+        return self.pixel_tag != TAG_PIXEL_DATA
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Native-order dtype of decoded values (uint8 for 1-bit data)."""
+        if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
+            return np.dtype(np.float32)
+        if self.pixel_tag == TAG_DOUBLE_PIXEL_DATA:
+            return np.dtype(np.float64)
+        size = max(self.bits_allocated // 8, 1)
+        kind = "i" if self.pixel_representation == 1 else "u"
+        return np.dtype(f"={kind}{size}")
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        if self.samples_per_pixel == 1:
+            return (self.rows, self.columns)
+        return (self.rows, self.columns, self.samples_per_pixel)
+
+    @property
+    def frame_nbytes(self) -> int:
+        """Bytes of one decoded frame."""
+        return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
+
+
+def _required(lookup: Callable[[int], Any], tag: int, name: str) -> int:
+    value = lookup(tag)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        raise PixelDataError(
+            f"{format_tag(tag)} {name} is missing or empty; the pixel data cannot be described",
+            tag=tag,
+        )
+    return int(value)
+
+
+def describe_pixels(lookup: Callable[[int], Any], pixel_tag: int) -> PixelDescription:
+    """Build and check the PixelDescription from the top-level `lookup(tag)`
+    (returning decoded values or None)."""
+    rows = _required(lookup, TAG_ROWS, "Rows")
+    columns = _required(lookup, TAG_COLUMNS, "Columns")
+    is_float = pixel_tag != TAG_PIXEL_DATA
+    spp = lookup(TAG_SAMPLES_PER_PIXEL)
+    spp = 1 if spp is None else int(spp if not isinstance(spp, list) else spp[0])
+    if is_float:
+        default_bits = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
+        bits_allocated = lookup(TAG_BITS_ALLOCATED) or default_bits
+        bits_stored = bits_allocated
+        pixel_representation = 0
+    else:
+        bits_allocated = _required(lookup, TAG_BITS_ALLOCATED, "Bits Allocated")
+        bits_stored = lookup(TAG_BITS_STORED)
+        bits_stored = bits_allocated if bits_stored is None else int(bits_stored)
+        pixel_representation = lookup(TAG_PIXEL_REPRESENTATION)
+        pixel_representation = 0 if pixel_representation is None else int(pixel_representation)
+    photometric = lookup(TAG_PHOTOMETRIC)
+    if isinstance(photometric, list):
+        photometric = photometric[0]
+    photometric = (photometric or ("MONOCHROME2" if spp == 1 else "RGB")).strip()
+    planar = lookup(TAG_PLANAR_CONFIGURATION)
+    planar = 0 if planar is None or spp == 1 else int(planar)
+    frames = lookup(TAG_NUMBER_OF_FRAMES)
+    if isinstance(frames, list):
+        frames = frames[0]
+    number_of_frames = int(frames) if frames else 1  # pydicom: absent, empty or 0 -> 1
+
+    def bad(tag: int, message: str) -> PixelDataError:
+        return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
+
+    if rows <= 0 or columns <= 0:
+        raise bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
+    if spp not in (1, 3) and not (spp in (2, 4) and not is_float):
+        raise bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
+    if planar not in (0, 1):
+        raise bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
+    if number_of_frames < 1:
+        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
+    if is_float:
+        expected = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
+        if bits_allocated != expected:
+            raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} does not match "
+                      f"{PIXEL_KEYWORDS[pixel_tag]} ({expected} expected)")
+    elif bits_allocated not in (1, 8, 16, 32):
+        raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} is not 1, 8, 16 or 32")
+    if not 1 <= bits_stored <= bits_allocated:
+        raise bad(TAG_BITS_STORED, f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
+    if pixel_representation not in (0, 1):
+        raise bad(TAG_PIXEL_REPRESENTATION,
+                  f"Pixel Representation {pixel_representation} is not 0 or 1")
+    return PixelDescription(
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=spp,
+        bits_allocated=int(bits_allocated),
+        bits_stored=int(bits_stored),
+        pixel_representation=pixel_representation,
+        photometric_interpretation=photometric,
+        planar_configuration=planar,
+        number_of_frames=number_of_frames,
+        pixel_tag=pixel_tag,
+    )
+
+
+# YCbCr (full range, ITU-R BT.601) to RGB, as PS3.3 C.7.6.3.1.2 defines it and
+# pydicom 3 computes it (float32 matrix product, round half up, clip).
+_YBR_TO_RGB = np.asarray(
+    [
+        [1.000, 1.000, 1.000],
+        [0.000, -0.114 * 1.772 / 0.587, 1.772],
+        [1.402, -0.299 * 1.402 / 0.587, 0.000],
+    ],
+    dtype=np.float32,
+)
+
+
+def ybr_full_to_rgb(arr: np.ndarray) -> np.ndarray:
+    """Convert YBR_FULL samples (last axis) to RGB, returning a new array of
+    the same dtype, bit-identical with pydicom's default conversion."""
+    dtype = arr.dtype
+    work = arr.astype(np.float32)
+    work -= np.asarray([0, 128, 128], dtype=np.float32)
+    np.matmul(work, _YBR_TO_RGB, out=work)
+    work += 0.5
+    np.floor(work, out=work)
+    np.clip(work, 0, 255, out=work)
+    return work.astype(dtype)
