@@ -15,6 +15,7 @@ typedef struct scanner {
     const uint8_t *data;
     size_t size;
     uint32_t max_depth;
+    size_t initial_capacity;
     dcf_scan_result *out;
     dcf_error *err;
 } scanner;
@@ -46,7 +47,7 @@ static dcf_status push(scanner *s, uint32_t tag, const char vr[2], uint16_t flag
     if (r->count == r->capacity) {
         /* Each entry consumes at least 8 bytes of input, so the index can
          * never outgrow size / 8: no allocation is sized by a length field. */
-        size_t capacity = r->capacity ? r->capacity * 2 : INITIAL_CAPACITY;
+        size_t capacity = r->capacity ? r->capacity * 2 : s->initial_capacity;
         dcf_element *grown;
         if (capacity > (SIZE_MAX / sizeof(dcf_element)) || r->count >= INT32_MAX)
             return dcf_fail(s->err, DCF_E_NO_MEMORY, tag, offset, "element index too large");
@@ -72,28 +73,40 @@ static dcf_status push(scanner *s, uint32_t tag, const char vr[2], uint16_t flag
 
 /* ---- value representations -------------------------------------------- */
 
-static const char KNOWN_VRS[][3] = {
-    "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF",
-    "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
-    "UR", "US", "UT", "UV"};
+/* PS3.5 Table 6.2-1, indexed by the two VR letters: 1 = 2-byte length,
+ * 2 = 2 reserved bytes + 4-byte length (OB OD OF OL OV OW SQ SV UC UN UR UT UV). */
+#define VR_SLOT(a, b) (((a) - 'A') * 26 + ((b) - 'A'))
+static const uint8_t VR_KIND[26 * 26] = {
+    [VR_SLOT('A', 'E')] = 1, [VR_SLOT('A', 'S')] = 1, [VR_SLOT('A', 'T')] = 1,
+    [VR_SLOT('C', 'S')] = 1, [VR_SLOT('D', 'A')] = 1, [VR_SLOT('D', 'S')] = 1,
+    [VR_SLOT('D', 'T')] = 1, [VR_SLOT('F', 'D')] = 1, [VR_SLOT('F', 'L')] = 1,
+    [VR_SLOT('I', 'S')] = 1, [VR_SLOT('L', 'O')] = 1, [VR_SLOT('L', 'T')] = 1,
+    [VR_SLOT('O', 'B')] = 2, [VR_SLOT('O', 'D')] = 2, [VR_SLOT('O', 'F')] = 2,
+    [VR_SLOT('O', 'L')] = 2, [VR_SLOT('O', 'V')] = 2, [VR_SLOT('O', 'W')] = 2,
+    [VR_SLOT('P', 'N')] = 1, [VR_SLOT('S', 'H')] = 1, [VR_SLOT('S', 'L')] = 1,
+    [VR_SLOT('S', 'Q')] = 2, [VR_SLOT('S', 'S')] = 1, [VR_SLOT('S', 'T')] = 1,
+    [VR_SLOT('S', 'V')] = 2, [VR_SLOT('T', 'M')] = 1, [VR_SLOT('U', 'C')] = 2,
+    [VR_SLOT('U', 'I')] = 1, [VR_SLOT('U', 'L')] = 1, [VR_SLOT('U', 'N')] = 2,
+    [VR_SLOT('U', 'R')] = 2, [VR_SLOT('U', 'S')] = 1, [VR_SLOT('U', 'T')] = 2,
+    [VR_SLOT('U', 'V')] = 2,
+};
+
+static int vr_kind(uint8_t a, uint8_t b)
+{
+    if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z')
+        return 0;
+    return VR_KIND[VR_SLOT(a, b)];
+}
 
 int dcf_is_known_vr(uint8_t a, uint8_t b)
 {
-    for (size_t i = 0; i < sizeof KNOWN_VRS / sizeof KNOWN_VRS[0]; i++)
-        if (KNOWN_VRS[i][0] == a && KNOWN_VRS[i][1] == b)
-            return 1;
-    return 0;
+    return vr_kind(a, b) != 0;
 }
 
 /* VRs whose explicit encoding has 2 reserved bytes and a 4-byte length. */
 static int has_long_length(const char vr[2])
 {
-    static const char LONG_VRS[][3] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
-                                       "SV", "UC", "UN", "UR", "UT", "UV"};
-    for (size_t i = 0; i < sizeof LONG_VRS / sizeof LONG_VRS[0]; i++)
-        if (LONG_VRS[i][0] == vr[0] && LONG_VRS[i][1] == vr[1])
-            return 1;
-    return 0;
+    return vr_kind((uint8_t)vr[0], (uint8_t)vr[1]) == 2;
 }
 
 static int is_pixel_data_tag(uint32_t tag)
@@ -492,7 +505,11 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
     if (!data && size)
         return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "no data");
 
+    /* Headers run ~30 bytes an element; guess the index size once so that a
+     * typical header needs a single allocation. */
+    size_t guess = size / 32 + 16;
     scanner s = {data, size, options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
+                 guess < INITIAL_CAPACITY ? INITIAL_CAPACITY : guess > 4096 ? 4096 : guess,
                  result, err};
     size_t pos = 0;
     dcf_status st = DCF_OK;

@@ -1,5 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Boundary to the C element scanner: bytes in, element index out."""
+"""Boundary to the C element scanner: bytes in, an element index out.
+
+The index stays in C memory; lookups run over it in C, and the numpy view of
+it (`ElementIndex.array()`) is built only when someone asks for it.
+"""
+from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -40,81 +45,186 @@ ENCODING_EXPLICIT_LE = 1
 ENCODING_EXPLICIT_BE = 2
 ENCODING_DEFLATED = 3
 
+# Top-level attributes of the Image Pixel module read by `pixel_module`, in
+# the order of the tuple it returns.
+PIXEL_MODULE_TAGS = (
+    0x00280010, 0x00280011, 0x00280002, 0x00280100, 0x00280101, 0x00280103,
+    0x00280006, 0x00280008, 0x00280004,
+)
+
 cdef const unsigned char EMPTY[1]
 
 
-def scan(const unsigned char[::1] data not None, int force_encoding=-1, unsigned int max_depth=0):
-    """Index the DICOM data in `data`.
+cdef class ElementIndex:
+    """The scanner's output: one record per element, item and fragment."""
 
-    Returns ``(elements, header)``: the element index as an ndarray of
-    ELEMENT_DTYPE and a tuple ``(meta_offset, dataset_offset,
-    transfer_syntax_index, pixel_data_index, has_preamble, has_file_meta,
-    encoding, encoding_source)``. Raises a DicomFramesError on bad data.
+    cdef dcf_scan_result result
+    cdef object _array
+    cdef readonly uint64_t meta_offset
+    cdef readonly uint64_t dataset_offset
+    cdef readonly int32_t transfer_syntax
+    cdef readonly int32_t pixel_data
+    cdef readonly bint has_preamble
+    cdef readonly bint has_file_meta
+    cdef readonly int encoding
+    cdef readonly int encoding_source
+
+    def __dealloc__(self):
+        dcf_scan_result_free(&self.result)
+
+    def __len__(self):
+        return self.result.count
+
+    cdef inline void _check(self, Py_ssize_t i) except *:
+        if i < 0 or <size_t>i >= self.result.count:
+            raise IndexError(f"element {i} out of range")
+
+    def array(self):
+        """The index as a read-only numpy structured array (ELEMENT_DTYPE)."""
+        cdef cnp.ndarray out
+        if self._array is None:
+            out = np.empty(self.result.count, dtype=ELEMENT_DTYPE)
+            if self.result.count:
+                memcpy(cnp.PyArray_DATA(out), self.result.elements,
+                       self.result.count * sizeof(dcf_element))
+            out.flags.writeable = False
+            self._array = out
+        return self._array
+
+    def record(self, Py_ssize_t i):
+        """(tag, vr, flags, offset, length) of element `i`."""
+        self._check(i)
+        cdef dcf_element *e = &self.result.elements[i]
+        return (e.tag, e.vr[:2].decode("latin-1"), e.flags, e.offset, e.length)
+
+    def find(self, int32_t parent, uint32_t tag):
+        """Index of the first child of `parent` (-1: top level) with `tag`, or -1."""
+        cdef size_t i
+        cdef dcf_element *e = self.result.elements
+        for i in range(<size_t>(parent + 1), self.result.count):
+            if e[i].tag == tag and e[i].parent == parent:
+                return <Py_ssize_t>i
+        return -1
+
+    def children(self, int32_t parent):
+        """{tag: index} of the direct children of `parent` (-1: top level)."""
+        cdef size_t i
+        cdef dcf_element *e = self.result.elements
+        cdef dict table = {}
+        for i in range(<size_t>(parent + 1), self.result.count):
+            if e[i].parent == parent and e[i].tag not in table:
+                table[e[i].tag] = i
+        return table
+
+    def items_of(self, int32_t parent):
+        """Indices of the items (or fragments) directly under `parent`."""
+        cdef size_t i
+        cdef dcf_element *e = self.result.elements
+        cdef list found = []
+        for i in range(<size_t>(parent + 1), self.result.count):
+            if e[i].parent == parent and (e[i].flags & (FLAG_ITEM | FLAG_FRAGMENT)):
+                found.append(i)
+        return found
+
+    def fragments(self, int32_t parent):
+        """(offsets, lengths) uint64 arrays of the fragments under `parent`."""
+        cdef size_t i, n = 0
+        cdef dcf_element *e = self.result.elements
+        for i in range(<size_t>(parent + 1), self.result.count):
+            if e[i].parent == parent and (e[i].flags & FLAG_FRAGMENT):
+                n += 1
+        cdef cnp.ndarray offsets = np.empty(n, np.uint64)
+        cdef cnp.ndarray lengths = np.empty(n, np.uint64)
+        cdef uint64_t *o = <uint64_t *>cnp.PyArray_DATA(offsets)
+        cdef uint64_t *l = <uint64_t *>cnp.PyArray_DATA(lengths)
+        n = 0
+        for i in range(<size_t>(parent + 1), self.result.count):
+            if e[i].parent == parent and (e[i].flags & FLAG_FRAGMENT):
+                o[n] = e[i].offset
+                l[n] = e[i].length
+                n += 1
+        return offsets, lengths
+
+    def pixel_module(self, const unsigned char[::1] data not None):
+        """Top-level rows, columns, samples per pixel, bits allocated, bits
+        stored, pixel representation, planar configuration (ints or None),
+        number of frames (the IS text parsed, None when absent or not a
+        number) and photometric interpretation (str or None), in one pass."""
+        cdef size_t i
+        cdef int slot
+        cdef dcf_element *e = self.result.elements
+        cdef Py_ssize_t found[9]
+        for slot in range(9):
+            found[slot] = -1
+        for i in range(self.result.count):
+            if e[i].depth != 0 or (e[i].tag >> 16) != 0x0028:
+                continue
+            for slot in range(9):
+                if e[i].tag == PIXEL_MODULE_TAGS[slot] and found[slot] < 0:
+                    found[slot] = i
+        values = []
+        for slot in range(7):
+            values.append(_read_us(&e[found[slot]], data) if found[slot] >= 0 else None)
+        values.append(_read_is(&e[found[7]], data) if found[7] >= 0 else None)
+        values.append(_read_cs(&e[found[8]], data) if found[8] >= 0 else None)
+        return tuple(values)
+
+
+cdef object _read_us(dcf_element *e, const unsigned char[::1] data):
+    # US is 2 bytes; implicit VR files may store these as anything: be strict.
+    if e.length < 2 or e.offset + 2 > <uint64_t>data.shape[0]:
+        return None
+    cdef const unsigned char *p = &data[e.offset]
+    if e.flags & FLAG_BIG_ENDIAN:
+        return (p[0] << 8) | p[1]
+    return p[0] | (p[1] << 8)
+
+
+cdef object _read_is(dcf_element *e, const unsigned char[::1] data):
+    if e.length == 0 or e.length > 64 or e.offset + e.length > <uint64_t>data.shape[0]:
+        return None
+    text = bytes(data[e.offset:e.offset + e.length]).split(b"\\")[0].strip(b" \x00")
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return int(float(text))
+        except ValueError:
+            return None
+
+
+cdef object _read_cs(dcf_element *e, const unsigned char[::1] data):
+    if e.length > 64 or e.offset + e.length > <uint64_t>data.shape[0]:
+        return None
+    text = bytes(data[e.offset:e.offset + e.length]).split(b"\\")[0]
+    return text.strip(b" \x00").decode("latin-1")
+
+
+def scan(const unsigned char[::1] data not None, int force_encoding=-1, unsigned int max_depth=0):
+    """Index the DICOM data in `data` and return an ElementIndex.
+
+    Raises a DicomFramesError subclass naming the tag and byte offset on bad data.
     """
     cdef dcf_scan_options options
-    cdef dcf_scan_result result
     cdef dcf_error err
     cdef int status
     cdef const unsigned char *ptr = &data[0] if data.shape[0] > 0 else EMPTY
     cdef size_t size = data.shape[0]
+    cdef ElementIndex index = ElementIndex.__new__(ElementIndex)
     dcf_scan_options_init(&options)
     options.force_encoding = force_encoding
     if max_depth:
         options.max_depth = max_depth
     with nogil:
-        status = dcf_scan(ptr, size, &options, &result, &err)
+        status = dcf_scan(ptr, size, &options, &index.result, &err)
     if status != DCF_OK:
         raise error_from(&err)
-    cdef cnp.ndarray elements
-    try:
-        elements = np.empty(result.count, dtype=ELEMENT_DTYPE)
-        if result.count:
-            memcpy(cnp.PyArray_DATA(elements), result.elements,
-                   result.count * sizeof(dcf_element))
-        header = (
-            result.meta_offset,
-            result.dataset_offset,
-            result.transfer_syntax,
-            result.pixel_data,
-            bool(result.has_preamble),
-            bool(result.has_file_meta),
-            result.encoding,
-            result.encoding_source,
-        )
-    finally:
-        dcf_scan_result_free(&result)
-    elements.flags.writeable = False
-    return elements, header
-
-
-def top_level(cnp.ndarray elements):
-    """{tag: index} of the top-level elements (first occurrence wins)."""
-    cdef dcf_element *e = <dcf_element *>cnp.PyArray_DATA(elements)
-    cdef Py_ssize_t i, n = elements.shape[0]
-    cdef dict table = {}
-    for i in range(n):
-        if e[i].depth == 0 and e[i].tag not in table:
-            table[e[i].tag] = i
-    return table
-
-
-def children(cnp.ndarray elements, int parent):
-    """{tag: index} of the direct children of element `parent`."""
-    cdef dcf_element *e = <dcf_element *>cnp.PyArray_DATA(elements)
-    cdef Py_ssize_t i, n = elements.shape[0]
-    cdef dict table = {}
-    for i in range(parent + 1, n):
-        if e[i].parent == parent and e[i].tag not in table:
-            table[e[i].tag] = i
-    return table
-
-
-def items_of(cnp.ndarray elements, int parent):
-    """Indices of the items (or fragments) directly under element `parent`."""
-    cdef dcf_element *e = <dcf_element *>cnp.PyArray_DATA(elements)
-    cdef Py_ssize_t i, n = elements.shape[0]
-    cdef list found = []
-    for i in range(parent + 1, n):
-        if e[i].parent == parent and (e[i].flags & (FLAG_ITEM | FLAG_FRAGMENT)):
-            found.append(i)
-    return found
+    index.meta_offset = index.result.meta_offset
+    index.dataset_offset = index.result.dataset_offset
+    index.transfer_syntax = index.result.transfer_syntax
+    index.pixel_data = index.result.pixel_data
+    index.has_preamble = index.result.has_preamble
+    index.has_file_meta = index.result.has_file_meta
+    index.encoding = index.result.encoding
+    index.encoding_source = index.result.encoding_source
+    return index

@@ -43,30 +43,39 @@ _ENCODING_UIDS = {
 _MISSING = object()
 TAG_SPECIFIC_CHARACTER_SET = 0x00080005
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# Files up to this size are read into memory instead of being mapped.
+_READ_BELOW_BYTES = 64 * 1024
 # A deflated data set is inflated in memory; refuse to grow past this.
 DEFAULT_MAX_INFLATED_BYTES = 1 << 32
 
 
 def open(source: Any, *, max_depth: int = 0,
          max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES) -> DicomFile:
-    """Open a DICOM file (a path, memory-mapped read-only) or DICOM bytes
-    (any bytes-like object) and index its elements. Only the header is read:
-    the cost does not grow with the size of the Pixel Data.
+    """Open a DICOM file (a path, memory-mapped read-only; files under 64 KiB
+    are simply read) or DICOM bytes (any bytes-like object) and index its
+    elements. Only the header is read: the cost does not grow with the size
+    of the Pixel Data.
 
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
     valid DICOM, naming the tag and the byte offset.
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _OPEN_FLAGS)
         try:
             size = os.fstat(fd).st_size
-            mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else None
+            if size <= _READ_BELOW_BYTES:
+                # Mapping a small file costs more than reading it (two extra
+                # system calls and a page fault); nothing to gain from lazy I/O.
+                data: Any = os.read(fd, size)
+                mapping = None
+            else:
+                data = mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         finally:
             os.close(fd)
         try:
-            return DicomFile(mapping if mapping is not None else b"", path=path,
-                             mapping=mapping, max_depth=max_depth,
+            return DicomFile(data, path=path, mapping=mapping, max_depth=max_depth,
                              max_inflated_bytes=max_inflated_bytes)
         except BaseException:
             if mapping is not None:
@@ -88,11 +97,7 @@ class Item:
 
     def _lookup(self) -> dict[int, int]:
         if self._table is None:
-            elements = self._file._elements
-            if self._index < 0:
-                self._table = _scan.top_level(elements)
-            else:
-                self._table = _scan.children(elements, self._index)
+            self._table = self._file._index.children(self._index)
         return self._table
 
     def __contains__(self, tag: Any) -> bool:
@@ -104,13 +109,14 @@ class Item:
 
     def element_index(self, tag: Any) -> int | None:
         """Row of `tag` in :attr:`DicomFile.elements`, or None."""
-        return self._lookup().get(_as_tag(tag))
+        found = self._file._index.find(self._index, _as_tag(tag))
+        return None if found < 0 else found
 
     def value(self, tag: Any, default: Any = _MISSING) -> Any:
         """The value of `tag` (an int such as ``0x00280010`` or a ``(group,
         element)`` pair), decoded by its VR; a list of :class:`Item` for a
         sequence. Raises KeyError when absent unless `default` is given."""
-        index = self._lookup().get(_as_tag(tag))
+        index = self.element_index(tag)
         if index is None:
             if default is _MISSING:
                 raise KeyError(format_tag(_as_tag(tag)))
@@ -142,18 +148,16 @@ class DicomFile:
         if view.ndim != 1 or view.itemsize != 1:
             view = view.cast("B")
         self._buffer = view
-        self._inflated = False
-        elements, header = _scan.scan(view, -1, max_depth)
-        if header[6] == _scan.ENCODING_DEFLATED:
-            view = self._inflate(view, header[1], max_inflated_bytes)
-            elements, header = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth)
+        index = _scan.scan(view, -1, max_depth)
+        if index.encoding == _scan.ENCODING_DEFLATED:
+            view = self._inflate(view, index.dataset_offset, max_inflated_bytes)
+            index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth)
             self._buffer = view
-            self._inflated = True
-        self._elements = elements
-        (self._meta_offset, self._dataset_offset, self._ts_index, self._pixel_index,
-         self.has_preamble, self.has_file_meta, self._encoding, self._encoding_source) = header
+        self._index = index
+        self._pixel_index: int = index.pixel_data
         self._root = Item(self, -1)
         self._charset: str | None = None
+        self._module: tuple[Any, ...] | None = None
         self._pixels: PixelDescription | None = None
         self._layout: Any = None
         self._closed = False
@@ -220,7 +224,7 @@ class DicomFile:
 
     def __repr__(self) -> str:
         name = self.path or "<bytes>"
-        state = "closed" if self._closed else f"{len(self._elements)} elements"
+        state = "closed" if self._closed else f"{len(self._index)} elements"
         return f"<dicomframes.DicomFile {name!r} {state}>"
 
     # ---- elements and values -------------------------------------------
@@ -230,7 +234,15 @@ class DicomFile:
         """The element index: a read-only structured array with fields tag,
         vr, flags, parent, depth, offset, length (one row per element, item
         and fragment, in file order)."""
-        return self._elements
+        return self._index.array()
+
+    @property
+    def has_preamble(self) -> bool:
+        return self._index.has_preamble
+
+    @property
+    def has_file_meta(self) -> bool:
+        return self._index.has_file_meta
 
     @property
     def dataset(self) -> Item:
@@ -248,17 +260,13 @@ class DicomFile:
 
     def _decode_element(self, index: int) -> Any:
         self._check_open()
-        row = self._elements[index]
-        flags = int(row["flags"])
-        vr = row["vr"].decode("ascii", "replace")
-        tag = int(row["tag"])
+        tag, vr, flags, offset, length = self._index.record(index)
         if flags & _scan.FLAG_IMPLICIT_VR and vr in ("UN", "OW"):
             vr = implicit_vr(tag)
         if vr == "SQ":
-            return [Item(self, i) for i in _scan.items_of(self._elements, index)]
+            return [Item(self, i) for i in self._index.items_of(index)]
         if flags & _scan.FLAG_ENCAPSULATED:
             raise ValueError(f"{format_tag(tag)} holds encapsulated fragments, not a value")
-        offset, length = int(row["offset"]), int(row["length"])
         raw = self._buffer[offset:offset + length]
         return decode_value(raw.tobytes() if len(raw) < 4096 else raw, vr,
                             big_endian=bool(flags & _scan.FLAG_BIG_ENDIAN),
@@ -266,23 +274,27 @@ class DicomFile:
 
     def _text_encoding(self) -> str:
         if self._charset is None:
-            index = self._root._lookup().get(TAG_SPECIFIC_CHARACTER_SET)
-            charset = None
-            if index is not None:
-                row = self._elements[index]
-                raw = self._buffer[int(row["offset"]):int(row["offset"] + row["length"])]
-                charset = decode_value(raw.tobytes(), "CS")
+            charset = self._top_value(TAG_SPECIFIC_CHARACTER_SET, text_encoding="latin-1")
             self._charset = python_encoding(charset)
         return self._charset
 
-    def _top_value(self, tag: int) -> Any:
-        index = self._root._lookup().get(tag)
-        if index is None:
+    def _top_value(self, tag: int, text_encoding: str | None = None) -> Any:
+        index = self._index.find(-1, tag)
+        if index < 0:
             return None
+        if text_encoding is not None:
+            _, vr, flags, offset, length = self._index.record(index)
+            return decode_value(self._buffer[offset:offset + length].tobytes(), "CS")
         try:
             return self._decode_element(index)
         except (ValueError, UnicodeError):
             return None
+
+    def _pixel_module(self) -> tuple[Any, ...]:
+        if self._module is None:
+            self._check_open()
+            self._module = self._index.pixel_module(self._buffer)
+        return self._module
 
     # ---- file-level facts -----------------------------------------------
 
@@ -290,11 +302,11 @@ class DicomFile:
     def transfer_syntax_uid(self) -> str:
         """The Transfer Syntax UID from the file meta, or the one the data
         set was found to be encoded in when the file has none."""
-        if self._ts_index >= 0:
-            uid = self._decode_element(self._ts_index)
+        if self._index.transfer_syntax >= 0:
+            uid = self._decode_element(self._index.transfer_syntax)
             if uid:
                 return uid
-        return _ENCODING_UIDS[self._encoding]
+        return _ENCODING_UIDS[self._index.encoding]
 
     @property
     def transfer_syntax(self) -> TransferSyntax:
@@ -314,41 +326,42 @@ class DicomFile:
             if self._pixel_index < 0:
                 raise PixelDataError("the data set has no top-level Pixel Data, Float Pixel "
                                      "Data or Double Float Pixel Data element")
-            pixel_tag = int(self._elements[self._pixel_index]["tag"])
-            self._pixels = describe_pixels(self._top_value, pixel_tag)
+            pixel_tag = self._index.record(self._pixel_index)[0]
+            self._pixels = describe_pixels(self._pixel_module(), pixel_tag)
         return self._pixels
 
+    # The raw attribute values (None when absent), as stored in the file.
     @property
     def rows(self) -> int | None:
-        return self._top_value(0x00280010)
+        return self._pixel_module()[0]
 
     @property
     def columns(self) -> int | None:
-        return self._top_value(0x00280011)
+        return self._pixel_module()[1]
 
     @property
     def samples_per_pixel(self) -> int | None:
-        return self._top_value(0x00280002)
+        return self._pixel_module()[2]
 
     @property
     def bits_allocated(self) -> int | None:
-        return self._top_value(0x00280100)
+        return self._pixel_module()[3]
 
     @property
     def bits_stored(self) -> int | None:
-        return self._top_value(0x00280101)
+        return self._pixel_module()[4]
 
     @property
     def pixel_representation(self) -> int | None:
-        return self._top_value(0x00280103)
-
-    @property
-    def photometric_interpretation(self) -> str | None:
-        return self._top_value(0x00280004)
+        return self._pixel_module()[5]
 
     @property
     def planar_configuration(self) -> int | None:
-        return self._top_value(0x00280006)
+        return self._pixel_module()[6]
+
+    @property
+    def photometric_interpretation(self) -> str | None:
+        return self._pixel_module()[8]
 
     @property
     def number_of_frames(self) -> int:
@@ -356,10 +369,8 @@ class DicomFile:
         as pydicom reads it; 0 without Pixel Data)."""
         if self._pixel_index < 0:
             return 0
-        frames = self._top_value(0x00280008)
-        if isinstance(frames, list):
-            frames = frames[0]
-        return int(frames) if frames and frames > 0 else 1
+        frames = self._pixel_module()[7]
+        return frames if frames and frames > 0 else 1
 
     @property
     def dtype(self) -> np.dtype:
@@ -449,16 +460,14 @@ class DicomFile:
     # ---- decoding ----------------------------------------------------------
 
     def _pixel_value(self) -> tuple[memoryview, int, int]:
-        row = self._elements[self._pixel_index]
-        offset, length = int(row["offset"]), int(row["length"])
-        return self._buffer[offset:offset + length], offset, int(row["tag"])
+        tag, _, _, offset, length = self._index.record(self._pixel_index)
+        return self._buffer[offset:offset + length], offset, tag
 
     def _native_layout(self) -> Any:
         if self._layout is None:
             pixels = self.pixels
-            row = self._elements[self._pixel_index]
-            big_endian = bool(int(row["flags"]) & _scan.FLAG_BIG_ENDIAN)
-            vr = row["vr"].decode("ascii")
+            _, vr, flags, _, _ = self._index.record(self._pixel_index)
+            big_endian = bool(flags & _scan.FLAG_BIG_ENDIAN)
             self._layout = _native.NativeLayout(
                 pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
                 pixels.bits_stored, pixels.pixel_representation, pixels.planar_configuration,
@@ -468,21 +477,19 @@ class DicomFile:
 
     def _check_native(self) -> None:
         ts = self.transfer_syntax
-        row = self._elements[self._pixel_index]
-        if int(row["flags"]) & _scan.FLAG_ENCAPSULATED:
+        tag, _, flags, offset, _ = self._index.record(self._pixel_index)
+        if flags & _scan.FLAG_ENCAPSULATED:
             if not ts.encapsulated:
                 raise MalformedError(
-                    f"Pixel Data {format_tag(int(row['tag']))} is encapsulated but the transfer "
-                    f"syntax {ts.uid} ({ts.name}) is native", tag=int(row["tag"]),
-                    offset=int(row["offset"]))
+                    f"Pixel Data {format_tag(tag)} is encapsulated but the transfer "
+                    f"syntax {ts.uid} ({ts.name}) is native", tag=tag, offset=offset)
             raise UnsupportedTransferSyntaxError(
                 f"decoding {ts.name} ({ts.uid}) Pixel Data is not supported yet",
-                tag=int(row["tag"]), offset=int(row["offset"]))
-        if ts.encapsulated and int(row["tag"]) == TAG_PIXEL_DATA:
+                tag=tag, offset=offset)
+        if ts.encapsulated and tag == TAG_PIXEL_DATA:
             raise MalformedError(
                 f"transfer syntax {ts.uid} ({ts.name}) needs encapsulated Pixel Data but "
-                f"(7FE0,0010) has a defined length", tag=TAG_PIXEL_DATA,
-                offset=int(row["offset"]))
+                f"(7FE0,0010) has a defined length", tag=tag, offset=offset)
 
     def _native_view(self, k: int) -> np.ndarray | None:
         self._check_native()
@@ -511,18 +518,18 @@ class DicomFile:
         info: dict[str, Any] = {
             "path": self.path,
             "transfer_syntax": f"{ts.uid} ({ts.name})",
-            "elements": len(self._elements),
+            "elements": len(self._index),
         }
-        if self._encoding_source == 1:
+        if self._index.encoding_source == 1:
             info["transfer_syntax"] += " [no Transfer Syntax UID: inferred from the data]"
-        elif self._encoding_source == 2:
+        elif self._index.encoding_source == 2:
             info["transfer_syntax"] += " [data set encoding differs from the UID: corrected]"
         if not self.has_pixel_data:
             info["pixel_data"] = None
             return info
-        row = self._elements[self._pixel_index]
-        info["pixel_data"] = (f"{PIXEL_KEYWORDS[int(row['tag'])]} {format_tag(int(row['tag']))} "
-                              f"at offset {int(row['offset'])}, {int(row['length'])} bytes")
+        tag, _, flags, offset, length = self._index.record(self._pixel_index)
+        info["pixel_data"] = (f"{PIXEL_KEYWORDS[tag]} {format_tag(tag)} "
+                              f"at offset {offset}, {length} bytes")
         try:
             p = self.pixels
             info["pixels"] = (
@@ -533,9 +540,9 @@ class DicomFile:
             info["frames"] = p.number_of_frames
         except DicomFramesError as exc:
             info["pixels"] = f"not decodable: {exc}"
-        if int(row["flags"]) & _scan.FLAG_ENCAPSULATED:
-            fragments = _scan.items_of(self._elements, self._pixel_index)
-            bot_length = int(self._elements[fragments[0]]["length"]) if fragments else 0
+        if flags & _scan.FLAG_ENCAPSULATED:
+            fragments = self._index.items_of(self._pixel_index)
+            bot_length = self._index.record(fragments[0])[4] if fragments else 0
             if 0x7FE00001 in self._root:
                 table = "extended offset table"
             elif bot_length:
@@ -543,7 +550,7 @@ class DicomFile:
             else:
                 table = "no offset table"
             info["fragments"] = f"{max(len(fragments) - 1, 0)}, {table}"
-        if int(row["flags"]) & _scan.FLAG_TRUNCATED:
+        if flags & _scan.FLAG_TRUNCATED:
             info["warning"] = "the file ends inside the Pixel Data"
         return info
 

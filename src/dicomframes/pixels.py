@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -74,54 +74,40 @@ class PixelDescription:
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
 
 
-def _required(lookup: Callable[[int], Any], tag: int, name: str) -> int:
-    value = lookup(tag)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None:
-        raise PixelDataError(
-            f"{format_tag(tag)} {name} is missing or empty; the pixel data cannot be described",
-            tag=tag,
-        )
-    return int(value)
-
-
-def describe_pixels(lookup: Callable[[int], Any], pixel_tag: int) -> PixelDescription:
-    """Build and check the PixelDescription from the top-level `lookup(tag)`
-    (returning decoded values or None)."""
-    rows = _required(lookup, TAG_ROWS, "Rows")
-    columns = _required(lookup, TAG_COLUMNS, "Columns")
-    is_float = pixel_tag != TAG_PIXEL_DATA
-    spp = lookup(TAG_SAMPLES_PER_PIXEL)
-    spp = 1 if spp is None else int(spp if not isinstance(spp, list) else spp[0])
-    if is_float:
-        default_bits = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
-        bits_allocated = lookup(TAG_BITS_ALLOCATED) or default_bits
-        bits_stored = bits_allocated
-        pixel_representation = 0
-    else:
-        bits_allocated = _required(lookup, TAG_BITS_ALLOCATED, "Bits Allocated")
-        bits_stored = lookup(TAG_BITS_STORED)
-        bits_stored = bits_allocated if bits_stored is None else int(bits_stored)
-        pixel_representation = lookup(TAG_PIXEL_REPRESENTATION)
-        pixel_representation = 0 if pixel_representation is None else int(pixel_representation)
-    photometric = lookup(TAG_PHOTOMETRIC)
-    if isinstance(photometric, list):
-        photometric = photometric[0]
-    photometric = (photometric or ("MONOCHROME2" if spp == 1 else "RGB")).strip()
-    planar = lookup(TAG_PLANAR_CONFIGURATION)
-    planar = 0 if planar is None or spp == 1 else int(planar)
-    frames = lookup(TAG_NUMBER_OF_FRAMES)
-    if isinstance(frames, list):
-        frames = frames[0]
-    number_of_frames = int(frames) if frames else 1  # pydicom: absent, empty or 0 -> 1
+def describe_pixels(module: Sequence[Any], pixel_tag: int) -> PixelDescription:
+    """Build and check the PixelDescription from the raw Image Pixel module
+    values (rows, columns, samples per pixel, bits allocated, bits stored,
+    pixel representation, planar configuration, number of frames,
+    photometric interpretation; None where absent)."""
+    (rows, columns, spp, bits_allocated, bits_stored, pixel_representation, planar,
+     frames, photometric) = module
 
     def bad(tag: int, message: str) -> PixelDataError:
         return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
 
+    if rows is None:
+        raise bad(TAG_ROWS, "Rows is missing; the pixel data cannot be described")
+    if columns is None:
+        raise bad(TAG_COLUMNS, "Columns is missing; the pixel data cannot be described")
+    is_float = pixel_tag != TAG_PIXEL_DATA
+    spp = 1 if spp is None else spp
+    if is_float:
+        bits_allocated = bits_allocated or (32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64)
+        bits_stored = bits_allocated
+        pixel_representation = 0
+    else:
+        if bits_allocated is None:
+            raise bad(TAG_BITS_ALLOCATED, "Bits Allocated is missing; the pixel data cannot be "
+                      "described")
+        bits_stored = bits_allocated if bits_stored is None else bits_stored
+        pixel_representation = pixel_representation or 0
+    photometric = photometric or ("MONOCHROME2" if spp == 1 else "RGB")
+    planar = 0 if planar is None or spp == 1 else planar
+    number_of_frames = frames if frames else 1  # pydicom: absent, empty or 0 -> 1
+
     if rows <= 0 or columns <= 0:
         raise bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
-    if spp not in (1, 3) and not (spp in (2, 4) and not is_float):
+    if spp not in (1, 3):
         raise bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
     if planar not in (0, 1):
         raise bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
@@ -143,8 +129,8 @@ def describe_pixels(lookup: Callable[[int], Any], pixel_tag: int) -> PixelDescri
         rows=rows,
         columns=columns,
         samples_per_pixel=spp,
-        bits_allocated=int(bits_allocated),
-        bits_stored=int(bits_stored),
+        bits_allocated=bits_allocated,
+        bits_stored=bits_stored,
         pixel_representation=pixel_representation,
         photometric_interpretation=photometric,
         planar_configuration=planar,
