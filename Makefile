@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml | sysdeps
 
 # Rebuild the extension (incremental, in build/) whenever sources change.
 build: $(STAMP) sysdeps
-	$(PIP) install -q -e . --no-build-isolation --no-deps
+	flock /tmp/dcf-build.lock $(PIP) install -q -e . --no-build-isolation --no-deps
 
 demo: build
 	$(PY) scripts/make_samples.py samples

@@ -1,0 +1,126 @@
+"""Command line: ``dicomframes info|frames|demo`` (also ``python -m dicomframes``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import open as open_dicom
+from .errors import DicomFramesError
+
+
+def _print_info(path: str) -> int:
+    try:
+        with open_dicom(path) as f:
+            info = f.describe()
+    except (DicomFramesError, OSError) as exc:
+        print(f"{path}: error: {exc}")
+        return 1
+    print(path)
+    for key, value in info.items():
+        if key != "path":
+            print(f"  {key.replace('_', ' ')}: {value}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        status |= _print_info(path)
+    return status
+
+
+def cmd_frames(args: argparse.Namespace) -> int:
+    try:
+        with open_dicom(args.file) as f:
+            if args.index is None:
+                array = f.frames()
+            else:
+                array = f.frames(args.index) if len(args.index) > 1 else f.frame(args.index[0],
+                                                                                 copy=True)
+    except (DicomFramesError, OSError, IndexError) as exc:
+        print(f"{args.file}: error: {exc}", file=sys.stderr)
+        return 1
+    np.save(args.out, array)
+    print(f"wrote {args.out}: {array.dtype} {array.shape}")
+    return 0
+
+
+def _best_of(fn, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Print `info` for each sample file and the time to open it and decode
+    every frame (best of several rounds)."""
+    folder = Path(args.folder)
+    files = sorted(folder.glob("*.dcm"))
+    if not files:
+        print(f"no .dcm files in {folder}; run scripts/make_samples.py {folder} first")
+        return 1
+    rows = []
+    status = 0
+    for path in files:
+        status |= _print_info(str(path))
+
+        def open_only(p: str = str(path)) -> None:
+            open_dicom(p).close()
+
+        def open_and_decode(p: str = str(path)) -> None:
+            with open_dicom(p) as f:
+                f.frames()
+
+        try:
+            t_open = _best_of(open_only, args.rounds)
+            t_all = _best_of(open_and_decode, args.rounds)
+            with open_dicom(str(path)) as f:
+                frames = len(f)
+        except DicomFramesError as exc:
+            rows.append((path.name, "-", "-", f"error: {exc}"))
+            status = 1
+            continue
+        rows.append((path.name, f"{t_open * 1e6:.1f}", f"{t_all * 1e6:.1f}", str(frames)))
+    print()
+    header = ("file", "open (us)", "open + all frames (us)", "frames")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    print(f"\n(best of {args.rounds} rounds each)")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dicomframes", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    info = sub.add_parser("info", help="describe DICOM files")
+    info.add_argument("files", nargs="+")
+    info.set_defaults(func=cmd_info)
+
+    frames = sub.add_parser("frames", help="write frames to a .npy file")
+    frames.add_argument("file")
+    frames.add_argument("--index", type=int, nargs="+", help="frame index(es); default: all")
+    frames.add_argument("--out", required=True, help="output .npy path")
+    frames.set_defaults(func=cmd_frames)
+
+    demo = sub.add_parser("demo", help="info and timings for the sample files in FOLDER")
+    demo.add_argument("folder", nargs="?", default="samples")
+    demo.add_argument("--rounds", type=int, default=200)
+    demo.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
