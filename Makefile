@@ -42,16 +42,19 @@ test: build
 bench: build
 	$(PY) -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
 
-# The C core and the extensions built with AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the whole suite run once under them (build in build/asan, venv unchanged).
-asan: $(STAMP)
-	DCF_SANITIZE=ON $(PIP) install -q -e . --no-build-isolation --no-deps \
-	  -Ccmake.build-type=Debug -Cbuild-dir=build/asan
-	PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+# The C core and the extensions built with AddressSanitizer + UndefinedBehaviorSanitizer
+# into a separate venv (.venv-asan), then the whole suite run once under them.
+ASAN_VENV := .venv-asan
+asan: sysdeps
+	test -x $(ASAN_VENV)/bin/python || python3 -m venv $(ASAN_VENV)
+	$(ASAN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ASAN_VENV)/bin/python -m pip install -q "scikit-build-core>=0.10" "cython>=3.0" "numpy>=2.0" ninja cmake
+	flock /tmp/dcf-build.lock $(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation \
+	  -C cmake.build-type=Debug -C build-dir=build/asan -C cmake.define.DCF_SANITIZE=ON ".[test]"
+	cd tests && PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-	  $(PY) -m pytest -q -x tests -p no:cacheprovider; rc=$$?; \
-	$(PIP) install -q -e . --no-build-isolation --no-deps; exit $$rc
+	  ../$(ASAN_VENV)/bin/python -m pytest -q -x -p no:cacheprovider .
 
 clean:
-	rm -rf build $(VENV) samples/*.npy
+	rm -rf build $(VENV) $(ASAN_VENV)

@@ -205,12 +205,12 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
     }
 
     const uint8_t *frame = src + first_sample * bytes;
-    if (bytes == 2 && !l->big_endian) {
+    if (!l->big_endian && !swap_ow && bs == ba) {
+        memcpy(dst, frame, n * bytes);
+    } else if (bytes == 2 && !l->big_endian) {
         copy_fast_le16(frame, n, dst, bs, is_signed);
     } else if (bytes == 2) {
         copy_swap16(frame, n, dst, bs, is_signed);
-    } else if (!l->big_endian && !swap_ow && bs == ba) {
-        memcpy(dst, frame, n * bytes);
     } else {
         for (uint64_t i = 0; i < n; i++) {
             uint64_t v = load_sample(src, first_sample + i, bytes, l->big_endian, swap_ow);

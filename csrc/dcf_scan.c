@@ -441,6 +441,13 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
                 *pos = at + 8; /* its length should be 0; tolerated if not */
                 return DCF_OK;
             }
+            if (tag == DCF_TAG_SEQUENCE_DELIMITER && until == RUN_TO_LIMIT && depth == 0 &&
+                dcf_load_u32(s->data + at + 4, big) == 0) {
+                /* A stray delimiter after encapsulated Pixel Data is a common
+                 * writer bug; like pydicom, skip it. */
+                *pos = at + 8;
+                continue;
+            }
             return dcf_fail(s->err, DCF_E_MALFORMED, tag, at,
                             "unexpected " TAG_FMT " at offset %zu %s", TAG_ARGS(tag), at,
                             until == RUN_TO_ITEM_DELIMITER ? "inside an item"

@@ -79,3 +79,17 @@ cdef inline object error_from(dcf_error *err, object frame=None):
     from dicomframes.errors import from_status
     return from_status(<int>err.status, err.tag, err.offset,
                        err.message.decode("utf-8", "replace"), frame=frame)
+
+
+cdef extern from "dcf_frames.h" nogil:
+    ctypedef struct dcf_fragments:
+        const uint8_t *data
+        size_t size
+        const uint64_t *offsets
+        const uint64_t *lengths
+        size_t count
+
+    dcf_status dcf_locate_frames(const dcf_fragments *fragments, const uint8_t *eot,
+                                 size_t eot_size, int eot_big_endian, uint64_t frames,
+                                 int marker, uint32_t *first, uint32_t *count,
+                                 int *rule, dcf_error *err)
