@@ -220,6 +220,22 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
     return DCF_OK;
 }
 
+/* 1 if all n little-endian 16-bit values already have canonical unused bits.
+ * A signed value is canonical when adding 2^(bs-1) leaves it below 2^bs, so
+ * both cases are one branch-free OR over the frame, which vectorises. */
+static int canonical16(const uint8_t *frame, uint64_t n, unsigned bs, int is_signed)
+{
+    const uint16_t high = (uint16_t)(0xFFFFu << bs);
+    const uint16_t bias = is_signed ? (uint16_t)(1u << (bs - 1)) : 0;
+    uint16_t bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint16_t v;
+        memcpy(&v, frame + 2 * i, 2);
+        bad |= (uint16_t)(v + bias) & high;
+    }
+    return bad == 0;
+}
+
 int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
                         const dcf_native_layout *l)
 {
@@ -241,20 +257,8 @@ int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
     int is_signed = l->pixel_representation == 1;
     const uint8_t *frame = src + size * index;
     uint64_t n = size / bytes;
-    if (bytes == 2) {
-        /* The common case (12-bit CT in 16): a tight loop the compiler vectorises. */
-        unsigned shift = 16 - bs;
-        uint16_t bad = 0;
-        for (uint64_t i = 0; i < n; i++) {
-            uint16_t v;
-            memcpy(&v, frame + 2 * i, 2);
-            uint16_t fixed = is_signed
-                                 ? (uint16_t)(int16_t)((int16_t)(uint16_t)(v << shift) >> shift)
-                                 : (uint16_t)((uint16_t)(v << shift) >> shift);
-            bad |= (uint16_t)(v ^ fixed);
-        }
-        return bad == 0;
-    }
+    if (bytes == 2)
+        return canonical16(frame, n, bs, is_signed);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t v = load_sample(frame, i, bytes, 0, 0);
         if (correct_bits(v, ba, bs, is_signed) != v)

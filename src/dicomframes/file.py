@@ -14,21 +14,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import _native, _scan
-from .errors import (
-    DicomFramesError,
-    MalformedError,
-    PixelDataError,
-    UnsupportedTransferSyntaxError,
-    format_tag,
-)
-from .pixels import (
-    PIXEL_KEYWORDS,
-    TAG_PIXEL_DATA,
-    PixelDescription,
-    describe_pixels,
-    ybr_full_to_rgb,
-)
+from . import _scan
+from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
+from .frames import NativeFrames, frame_source
+from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, ybr_full_to_rgb
 from .uids import TransferSyntax, transfer_syntax
 from .values import decode_value, implicit_vr, python_encoding
 
@@ -50,12 +39,21 @@ _READ_BELOW_BYTES = 64 * 1024
 DEFAULT_MAX_INFLATED_BYTES = 1 << 32
 
 
-def open(source: Any, *, max_depth: int = 0,
+def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
          max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES) -> DicomFile:
     """Open a DICOM file (a path, memory-mapped read-only; files under 64 KiB
     are simply read) or DICOM bytes (any bytes-like object) and index its
     elements. Only the header is read: the cost does not grow with the size
     of the Pixel Data.
+
+    `correct_unused_bits` (pydicom's option of the same name): make the
+    bits above Bits Stored canonical (cleared, or copies of the sign bit), so
+    values equal pydicom's. A native frame is still returned as a view when
+    its bits are already canonical, which takes one read of the frame to
+    check; pass False to get raw views without that read (the values then
+    differ from pydicom's wherever a writer left data in the unused bits).
+    `max_depth` bounds sequence nesting (default 32); `max_inflated_bytes`
+    bounds a Deflated data set once inflated.
 
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
     valid DICOM, naming the tag and the byte offset.
@@ -76,12 +74,17 @@ def open(source: Any, *, max_depth: int = 0,
             os.close(fd)
         try:
             return DicomFile(data, path=path, mapping=mapping, max_depth=max_depth,
-                             max_inflated_bytes=max_inflated_bytes)
+                             max_inflated_bytes=max_inflated_bytes,
+                             correct_unused_bits=correct_unused_bits)
         except BaseException:
             if mapping is not None:
-                mapping.close()
+                try:
+                    mapping.close()
+                except BufferError:
+                    pass  # a traceback still holds a view; the mapping goes with it
             raise
-    return DicomFile(source, max_depth=max_depth, max_inflated_bytes=max_inflated_bytes)
+    return DicomFile(source, max_depth=max_depth, max_inflated_bytes=max_inflated_bytes,
+                     correct_unused_bits=correct_unused_bits)
 
 
 class Item:
@@ -140,26 +143,33 @@ class DicomFile:
     :meth:`close`. Safe to share between threads for reading."""
 
     def __init__(self, data: Any, *, path: str | None = None, mapping: mmap.mmap | None = None,
-                 max_depth: int = 0,
-                 max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES) -> None:
+                 max_depth: int = 0, max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+                 correct_unused_bits: bool = True) -> None:
         self.path = path
         self._mapping = mapping
         view = memoryview(data)
         if view.ndim != 1 or view.itemsize != 1:
             view = view.cast("B")
         self._buffer = view
-        index = _scan.scan(view, -1, max_depth)
-        if index.encoding == _scan.ENCODING_DEFLATED:
-            view = self._inflate(view, index.dataset_offset, max_inflated_bytes)
-            index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth)
-            self._buffer = view
+        try:
+            index = _scan.scan(view, -1, max_depth)
+            if index.encoding == _scan.ENCODING_DEFLATED:
+                inflated = self._inflate(view, index.dataset_offset, max_inflated_bytes)
+                view.release()
+                view = self._buffer = inflated
+                index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth)
+        except BaseException:
+            view.release()  # so that open() can unmap the file at once
+            raise
         self._index = index
         self._pixel_index: int = index.pixel_data
         self._root = Item(self, -1)
         self._charset: str | None = None
         self._module: tuple[Any, ...] | None = None
         self._pixels: PixelDescription | None = None
-        self._layout: Any = None
+        self._source: NativeFrames | None = None
+        self._frame_count: int | None = None
+        self._correct_unused_bits = correct_unused_bits
         self._closed = False
 
     @staticmethod
@@ -373,6 +383,12 @@ class DicomFile:
         return frames if frames and frames > 0 else 1
 
     @property
+    def _is_ybr(self) -> bool:
+        p = self.pixels
+        return p.samples_per_pixel == 3 and p.photometric_interpretation in ("YBR_FULL",
+                                                                             "YBR_FULL_422")
+
+    @property
     def dtype(self) -> np.dtype:
         """The dtype of decoded frames (native byte order)."""
         return self.pixels.dtype
@@ -397,14 +413,27 @@ class DicomFile:
         if isinstance(key, slice):
             return self.frames(range(*key.indices(len(self))))
         if isinstance(key, (int, np.integer)):
-            return self.frame(int(key))
+            return self.frame(key)
         return self.frames(key)
 
-    def _frame_index(self, index: int) -> int:
-        count = self.number_of_frames
+    def _frame_index(self, index: Any) -> int:
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"frame indices must be integers, not {type(index).__name__}")
+        index = int(index)
+        count = self._frame_count if self._frame_count is not None else self.number_of_frames
+        self._frame_count = count
         if not -count <= index < count:
             raise IndexError(f"frame {index} out of range: the file has {count} frame(s)")
         return index + count if index < 0 else index
+
+    def _frames(self) -> NativeFrames:
+        source = self._source
+        if source is None:
+            self._check_open()
+            source = self._source = frame_source(
+                self._buffer, self._index, self._pixel_index, self.pixels,
+                self.transfer_syntax, self._correct_unused_bits)
+        return source
 
     def frame(self, index: int, *, copy: bool = False, out: np.ndarray | None = None,
               as_rgb: bool = True) -> np.ndarray:
@@ -414,20 +443,19 @@ class DicomFile:
         of the mapping (no copy) unless `copy` is true or `out` is given.
         `as_rgb` converts YBR_FULL / YBR_FULL_422 to RGB, like pydicom.
         """
-        self._check_open()
-        k = self._frame_index(int(index))
-        pixels = self.pixels
+        if self._closed:
+            self._check_open()
+        source = self._source or self._frames()
+        k = self._frame_index(index)
+        to_rgb = as_rgb and self._is_ybr
         if out is not None:
-            _check_out(out, pixels.frame_shape, pixels.dtype)
-        to_rgb = as_rgb and pixels.samples_per_pixel == 3 and \
-            pixels.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422")
-        if not copy and out is None and not to_rgb:
-            view = self._native_view(k)
+            _check_out(out, source.shape, source.dtype)
+        elif not copy and not to_rgb:
+            view = source.view(k)
             if view is not None:
                 return view
-        target = out if out is not None and not to_rgb else np.empty(pixels.frame_shape,
-                                                                      pixels.dtype)
-        self._decode_into(k, target)
+        target = out if out is not None and not to_rgb else np.empty(source.shape, source.dtype)
+        source.decode_into(k, target)
         if to_rgb:
             converted = ybr_full_to_rgb(target)
             if out is None:
@@ -438,77 +466,24 @@ class DicomFile:
 
     def frames(self, indices: Sequence[int] | None = None, *, out: np.ndarray | None = None,
                as_rgb: bool = True) -> np.ndarray:
-        """Decode several frames (all when `indices` is None) into one array
-        of shape ``(n, *frame_shape)``, or into `out` (C-contiguous,
-        writeable, exactly that dtype and shape)."""
+        """Decode several frames (all when `indices` is None; else any
+        sequence of indices, negative and repeated ones included, like numpy
+        fancy indexing) into one new array of shape ``(n, *frame_shape)``, or
+        into `out` (C-contiguous, writeable, exactly that dtype and shape)."""
         self._check_open()
-        pixels = self.pixels
-        count = self.number_of_frames
+        source = self._frames()
         if indices is None:
-            selected = list(range(count))
+            selected = list(range(self.number_of_frames))
         else:
-            selected = [self._frame_index(int(i)) for i in np.asarray(indices).reshape(-1)]
-        shape = (len(selected), *pixels.frame_shape)
+            selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
+        shape = (len(selected), *source.shape)
         if out is None:
-            out = np.empty(shape, pixels.dtype)
+            out = np.empty(shape, source.dtype)
         else:
-            _check_out(out, shape, pixels.dtype)
+            _check_out(out, shape, source.dtype)
         for position, k in enumerate(selected):
             self.frame(k, out=out[position], as_rgb=as_rgb)
         return out
-
-    # ---- decoding ----------------------------------------------------------
-
-    def _pixel_value(self) -> tuple[memoryview, int, int]:
-        tag, _, _, offset, length = self._index.record(self._pixel_index)
-        return self._buffer[offset:offset + length], offset, tag
-
-    def _native_layout(self) -> Any:
-        if self._layout is None:
-            pixels = self.pixels
-            _, vr, flags, _, _ = self._index.record(self._pixel_index)
-            big_endian = bool(flags & _scan.FLAG_BIG_ENDIAN)
-            self._layout = _native.NativeLayout(
-                pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
-                pixels.bits_stored, pixels.pixel_representation, pixels.planar_configuration,
-                big_endian, big_endian and pixels.bits_allocated == 8 and vr == "OW",
-                pixels.photometric_interpretation == "YBR_FULL_422", pixels.is_float)
-        return self._layout
-
-    def _check_native(self) -> None:
-        ts = self.transfer_syntax
-        tag, _, flags, offset, _ = self._index.record(self._pixel_index)
-        if flags & _scan.FLAG_ENCAPSULATED:
-            if not ts.encapsulated:
-                raise MalformedError(
-                    f"Pixel Data {format_tag(tag)} is encapsulated but the transfer "
-                    f"syntax {ts.uid} ({ts.name}) is native", tag=tag, offset=offset)
-            raise UnsupportedTransferSyntaxError(
-                f"decoding {ts.name} ({ts.uid}) Pixel Data is not supported yet",
-                tag=tag, offset=offset)
-        if ts.encapsulated and tag == TAG_PIXEL_DATA:
-            raise MalformedError(
-                f"transfer syntax {ts.uid} ({ts.name}) needs encapsulated Pixel Data but "
-                f"(7FE0,0010) has a defined length", tag=tag, offset=offset)
-
-    def _native_view(self, k: int) -> np.ndarray | None:
-        self._check_native()
-        layout = self._native_layout()
-        value, offset, _ = self._pixel_value()
-        if not layout.viewable(value, k):
-            return None
-        pixels = self.pixels
-        view = np.frombuffer(self._buffer, dtype=pixels.dtype,
-                             count=pixels.rows * pixels.columns * pixels.samples_per_pixel,
-                             offset=offset + k * layout.frame_size)
-        view = view.reshape(pixels.frame_shape)
-        view.flags.writeable = False
-        return view
-
-    def _decode_into(self, k: int, target: np.ndarray) -> None:
-        self._check_native()
-        value, offset, tag = self._pixel_value()
-        self._native_layout().decode(value, k, target.reshape(-1).view(np.uint8), tag, offset)
 
     # ---- description -----------------------------------------------------
 
