@@ -117,6 +117,49 @@ def frame_dicomframes_out(path: Path, k: int, **_) -> Fn:
     return run
 
 
+def frame_dicomframes_raw(path: Path, k: int, **_) -> Fn:
+    """open(correct_unused_bits=False) + f[k]: a view without the read that checks
+    the bits above Bits Stored (pydicom's option of the same name)."""
+    import dicomframes
+
+    p = str(path)
+
+    def run():
+        with dicomframes.open(p, correct_unused_bits=False) as f:
+            return f[k]
+
+    return run
+
+
+def frame_dicomframes_opened(path: Path, k: int, **_) -> Fn:
+    """f[k] on a file opened once beforehand (a data loader's pattern): the
+    frame is checked for canonical unused bits, then returned as a view."""
+    import dicomframes
+
+    f = dicomframes.open(str(path))
+
+    def run():
+        return f[k]
+
+    return run
+
+
+def frame_dicomframes_opened_cycle(path: Path, k: int, **_) -> Fn:
+    """Like the above, but a different frame on every call (k, k+1, ... mod n), so
+    that no call finds its frame in the CPU caches."""
+    import dicomframes
+
+    f = dicomframes.open(str(path))
+    n = len(f)
+    state = [k]
+
+    def run():
+        state[0] = (state[0] + 7) % n
+        return f[state[0]]
+
+    return run
+
+
 def frame_pydicom(path: Path, k: int, **_) -> Fn:
     from pydicom.pixels import pixel_array
 
@@ -191,6 +234,9 @@ FRAME_CASES: dict[str, Callable[..., Fn]] = {
     "dicomframes": frame_dicomframes,
     "dicomframes-copy": frame_dicomframes_copy,
     "dicomframes-out": frame_dicomframes_out,
+    "dicomframes-raw-bits": frame_dicomframes_raw,
+    "dicomframes-opened": frame_dicomframes_opened,
+    "dicomframes-opened-cycling": frame_dicomframes_opened_cycle,
     "pydicom": frame_pydicom,
     "dicomsdl": frame_dicomsdl,
     "numpy-memmap": frame_np_memmap,
@@ -202,6 +248,9 @@ FRAME_REQUIRES = {
     "dicomframes": "dicomframes",
     "dicomframes-copy": "dicomframes",
     "dicomframes-out": "dicomframes",
+    "dicomframes-raw-bits": "dicomframes",
+    "dicomframes-opened": "dicomframes",
+    "dicomframes-opened-cycling": "dicomframes",
     "pydicom": "pydicom",
     "dicomsdl": "dicomsdl",
     "numpy-memmap": "numpy",

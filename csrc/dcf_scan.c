@@ -158,8 +158,8 @@ static dcf_status scan_items(scanner *s, size_t *pos, size_t limit, int defined,
 {
     if (depth >= s->max_depth)
         return dcf_fail(s->err, DCF_E_TOO_DEEP, seq_tag, *pos,
-                        "sequence " TAG_FMT " nested deeper than %u levels",
-                        TAG_ARGS(seq_tag), s->max_depth);
+                        "sequence " TAG_FMT " at offset %zu nested deeper than %u levels",
+                        TAG_ARGS(seq_tag), *pos, s->max_depth);
     for (;;) {
         size_t at = *pos;
         if (defined && at == limit)
@@ -391,8 +391,8 @@ static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding e
         st = scan_items(s, &p, value + (size_t)length, 1, enc, tag, index, depth);
         if (st)
             return st;
-    } else if (!enc.explicit_vr && try_implicit_sequence(s, value, (uint32_t)length, enc, tag,
-                                                         index, depth)) {
+    } else if (!enc.explicit_vr && !is_pixel_data_tag(tag) &&
+               try_implicit_sequence(s, value, (uint32_t)length, enc, tag, index, depth)) {
         s->out->elements[index].vr[0] = 'S';
         s->out->elements[index].vr[1] = 'Q';
     }
@@ -415,6 +415,12 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
         size_t at = *pos;
         if (until != RUN_TO_ITEM_DELIMITER && at == limit)
             return DCF_OK;
+        if (until == RUN_TO_ITEM_DELIMITER && at == limit) {
+            uint32_t seq_tag = s->out->elements[s->out->elements[parent].parent].tag;
+            return dcf_fail(s->err, DCF_E_TRUNCATED, seq_tag, at,
+                            "item of sequence " TAG_FMT " has no item delimiter: the data ends "
+                            "at offset %zu", TAG_ARGS(seq_tag), at);
+        }
         if (!dcf_fits(at, limit, 8)) {
             /* No element is shorter than 8 bytes. */
             if (until == RUN_TO_LIMIT && depth == 0 && limit == s->size &&
@@ -425,8 +431,15 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
             if (until == RUN_FILE_META && dcf_fits(at, limit, 2) &&
                 dcf_load_u16(s->data + at, 0) != 0x0002)
                 return DCF_OK;
+            if (dcf_fits(at, limit, 4)) {
+                uint32_t tag = dcf_load_tag(s->data + at, until == RUN_FILE_META ? 0
+                                                                               : enc.big_endian);
+                return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
+                                TAG_FMT " at offset %zu: element header cut short (%zu bytes "
+                                "left)", TAG_ARGS(tag), at, limit - at);
+            }
             return dcf_fail(s->err, DCF_E_TRUNCATED, DCF_NO_TAG, at,
-                            "data ends inside an element header at offset %zu (%zu bytes left)",
+                            "data ends inside an element tag at offset %zu (%zu bytes left)",
                             at, limit - at);
         }
         int big = until == RUN_FILE_META ? 0 : enc.big_endian;
@@ -453,11 +466,12 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
                             until == RUN_TO_ITEM_DELIMITER ? "inside an item"
                                                            : "among data elements");
         }
+        size_t first = s->out->count;
         dcf_status st = scan_element(s, pos, limit, enc, parent, depth);
         if (st)
             return st;
         if (until == RUN_FILE_META)
-            s->out->elements[s->out->count - 1].flags |= DCF_FLAG_FILE_META;
+            s->out->elements[first].flags |= DCF_FLAG_FILE_META;
     }
 }
 

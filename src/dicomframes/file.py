@@ -192,6 +192,10 @@ class DicomFile:
                     parts.append(out)
                     chunk = inflater.unconsumed_tail
             parts.append(inflater.flush())
+            if not inflater.eof:
+                raise MalformedError(
+                    f"deflated data set at offset {dataset_offset} ends before its deflate "
+                    f"stream does (cut short)", offset=dataset_offset)
         except zlib.error as exc:
             raise MalformedError(
                 f"deflated data set at offset {dataset_offset} cannot be inflated: {exc}",
