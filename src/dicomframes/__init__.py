@@ -17,6 +17,7 @@ from .errors import (
     UnsupportedError,
     UnsupportedTransferSyntaxError,
 )
+from .decode import decode_frame
 from .file import DicomFile, Item, open
 from .pixels import PixelDescription
 
@@ -34,5 +35,6 @@ __all__ = [
     "TruncatedError",
     "UnsupportedError",
     "UnsupportedTransferSyntaxError",
+    "decode_frame",
     "open",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _scan
 from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
-from .frames import NativeFrames, frame_source
+from .frames import EncapsulatedFrames, NativeFrames, frame_source
 from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, ybr_full_to_rgb
 from .uids import TransferSyntax, transfer_syntax
 from .values import decode_value, implicit_vr, python_encoding
@@ -167,7 +167,7 @@ class DicomFile:
         self._charset: str | None = None
         self._module: tuple[Any, ...] | None = None
         self._pixels: PixelDescription | None = None
-        self._source: NativeFrames | None = None
+        self._source: NativeFrames | EncapsulatedFrames | None = None
         self._frame_count: int | None = None
         self._correct_unused_bits = correct_unused_bits
         self._closed = False
@@ -430,7 +430,7 @@ class DicomFile:
             raise IndexError(f"frame {index} out of range: the file has {count} frame(s)")
         return index + count if index < 0 else index
 
-    def _frames(self) -> NativeFrames:
+    def _frames(self) -> NativeFrames | EncapsulatedFrames:
         source = self._source
         if source is None:
             self._check_open()
@@ -467,6 +467,29 @@ class DicomFile:
             out[...] = converted
             return out
         return target
+
+    def encoded_frame(self, index: int) -> memoryview | bytes:
+        """Frame `index`'s stored bytes, undecoded: for encapsulated Pixel Data
+        the codestream (a memoryview of the mapping when the frame is one
+        fragment, else the fragments joined into bytes), for native data the
+        frame's bytes when it starts on a byte boundary. For GPU decoders and
+        re-muxers."""
+        self._check_open()
+        source = self._frames()
+        k = self._frame_index(index)
+        if isinstance(source, EncapsulatedFrames):
+            return source.encoded(k)
+        start_bit = k * source.layout.frame_bits
+        if start_bit % 8 or source.layout.frame_bits % 8:
+            raise ValueError(f"frame {k} of this bit-packed Pixel Data does not start or end on "
+                             f"a byte boundary")
+        size = source.layout.frame_bits // 8
+        start = start_bit // 8
+        if start + size > len(source.value):
+            raise PixelDataError(f"frame {k} runs past the end of the Pixel Data "
+                                 f"({len(source.value)} bytes)", tag=source.tag,
+                                 offset=source.offset, frame=k)
+        return source.value[start:start + size]
 
     def frames(self, indices: Sequence[int] | None = None, *, out: np.ndarray | None = None,
                as_rgb: bool = True) -> np.ndarray:
@@ -529,6 +552,12 @@ class DicomFile:
             else:
                 table = "no offset table"
             info["fragments"] = f"{max(len(fragments) - 1, 0)}, {table}"
+            try:
+                source = self._frames()
+                if isinstance(source, EncapsulatedFrames):
+                    info["frame location"] = source.rule
+            except DicomFramesError as exc:
+                info["frame location"] = f"not found: {exc}"
         if flags & _scan.FLAG_TRUNCATED:
             info["warning"] = "the file ends inside the Pixel Data"
         return info

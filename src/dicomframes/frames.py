@@ -7,16 +7,21 @@ that each later request is one C call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from . import _native, _scan
-from .errors import MalformedError, UnsupportedTransferSyntaxError, format_tag
+from . import _frames, _native, _scan
+from .errors import (
+    DicomFramesError,
+    MalformedError,
+    UnsupportedTransferSyntaxError,
+    format_tag,
+)
 from .pixels import TAG_PIXEL_DATA, PixelDescription
 from .uids import TransferSyntax
 
-__all__ = ["NativeFrames", "frame_source"]
+__all__ = ["EncapsulatedFrames", "NativeFrames", "codec_for", "frame_source"]
 
 
 class NativeFrames:
@@ -56,8 +61,92 @@ class NativeFrames:
                            self.offset)
 
 
+_MARKERS = {"j2k": _frames.MARKER_J2K, "htj2k": _frames.MARKER_J2K,
+            "jpegls": _frames.MARKER_JPEG, "jpeg": _frames.MARKER_JPEG,
+            "rle": _frames.MARKER_RLE}
+TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
+
+
+class EncapsulatedFrames:
+    """Compressed Pixel Data: frame k is one or more fragments, located once
+    (see csrc/dcf_frames.h for the rules) and decoded in C with the GIL
+    released, straight from the mapping when the frame is a single fragment."""
+
+    def __init__(self, buffer: memoryview, index: Any, pixel_index: int,
+                 pixels: PixelDescription, ts: TransferSyntax) -> None:
+        self.pixels = pixels
+        self.buffer = buffer
+        self.ts = ts
+        self.dtype = pixels.dtype
+        self.shape = pixels.frame_shape
+        self.decode_frame = codec_for(ts)
+        offsets, lengths = index.fragments(pixel_index)
+        self.fragment_offsets = offsets
+        self.fragment_lengths = lengths
+        eot_index = index.find(-1, TAG_EXTENDED_OFFSET_TABLE)
+        eot = None
+        eot_big_endian = False
+        if eot_index >= 0:
+            _, _, eot_flags, eot_offset, eot_length = index.record(eot_index)
+            eot = buffer[eot_offset:eot_offset + eot_length]
+            eot_big_endian = bool(eot_flags & _scan.FLAG_BIG_ENDIAN)
+        self.first, self.count, self.rule = _frames.locate_frames(
+            buffer, offsets, lengths, eot, eot_big_endian, pixels.number_of_frames,
+            _MARKERS.get(ts.codec or "", _frames.MARKER_NONE))
+        # Python ints: indexing numpy arrays per call costs more than the lists.
+        self._first = self.first.tolist()
+        self._count = self.count.tolist()
+        self._offsets = offsets.tolist()
+        self._lengths = lengths.tolist()
+
+    def view(self, k: int) -> None:
+        return None
+
+    def fragment_offset(self, k: int) -> int:
+        """Byte offset of frame k's first fragment value in the file."""
+        return self._offsets[self._first[k]]
+
+    def encoded(self, k: int) -> memoryview | bytes:
+        """Frame k's codestream: a view of the mapping for a single fragment,
+        else the fragments gathered into a new bytes object."""
+        first, count = self._first[k], self._count[k]
+        if count == 1:
+            start = self._offsets[first]
+            return self.buffer[start:start + self._lengths[first]]
+        return b"".join(self.buffer[self._offsets[i]:self._offsets[i] + self._lengths[i]]
+                        for i in range(first, first + count))
+
+    def decode_into(self, k: int, target: np.ndarray) -> None:
+        data = self.encoded(k)
+        try:
+            self.decode_frame(data, target, self.pixels)
+        except DicomFramesError as exc:
+            offset = self.fragment_offset(k)
+            raise type(exc)(f"frame {k} ({self.ts.name}, fragment at offset {offset}): {exc}",
+                            tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
+
+
+def codec_for(ts: TransferSyntax) -> Callable[[Any, np.ndarray, PixelDescription], None]:
+    """The decode function for transfer syntax `ts`, or UnsupportedTransferSyntaxError."""
+    from . import _codecs
+
+    def args(p: PixelDescription) -> tuple:
+        return (p.rows, p.columns, p.samples_per_pixel, p.bits_allocated, p.bits_stored,
+                p.pixel_representation, p.photometric_interpretation)
+
+    if ts.codec == "rle":
+        return lambda data, out, p: _codecs.decode_rle(data, out, *args(p))
+    if ts.codec == "jpegls":
+        return lambda data, out, p: _codecs.decode_jls(data, out, *args(p))
+    if ts.codec in ("j2k", "htj2k"):
+        return lambda data, out, p: _codecs.decode_j2k(data, out, *args(p))
+    raise UnsupportedTransferSyntaxError(
+        f"no decoder for {ts.name} ({ts.uid}) Pixel Data: dicomframes decodes native, RLE "
+        f"Lossless, JPEG-LS, JPEG 2000 and HTJ2K", tag=TAG_PIXEL_DATA)
+
+
 def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: PixelDescription,
-                 ts: TransferSyntax, correct_unused_bits: bool) -> NativeFrames:
+                 ts: TransferSyntax, correct_unused_bits: bool) -> NativeFrames | EncapsulatedFrames:
     """The frame source for the Pixel Data element `pixel_index`."""
     tag, vr, flags, offset, length = index.record(pixel_index)
     if flags & _scan.FLAG_ENCAPSULATED:
@@ -65,9 +154,7 @@ def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: Pixel
             raise MalformedError(
                 f"Pixel Data {format_tag(tag)} is encapsulated but the transfer syntax "
                 f"{ts.uid} ({ts.name}) is native", tag=tag, offset=offset)
-        raise UnsupportedTransferSyntaxError(
-            f"decoding {ts.name} ({ts.uid}) Pixel Data is not supported yet",
-            tag=tag, offset=offset)
+        return EncapsulatedFrames(buffer, index, pixel_index, pixels, ts)
     if ts.encapsulated and tag == TAG_PIXEL_DATA:
         raise MalformedError(
             f"transfer syntax {ts.uid} ({ts.name}) needs encapsulated Pixel Data but "

@@ -1,0 +1,44 @@
+# Declarations of the frame codecs of the C core (csrc/dcf_codec.h), for
+# _codecs.pyx and any other boundary module that calls them without the GIL.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
+
+from dicomframes._capi cimport dcf_error, dcf_status
+
+
+cdef extern from "dcf_codec.h" nogil:
+    ctypedef enum dcf_photometric:
+        DCF_PHOTOMETRIC_MONOCHROME1
+        DCF_PHOTOMETRIC_MONOCHROME2
+        DCF_PHOTOMETRIC_RGB
+        DCF_PHOTOMETRIC_YBR_FULL
+        DCF_PHOTOMETRIC_YBR_FULL_422
+        DCF_PHOTOMETRIC_YBR_RCT
+        DCF_PHOTOMETRIC_YBR_ICT
+        DCF_PHOTOMETRIC_PALETTE
+        DCF_PHOTOMETRIC_OTHER
+
+    ctypedef struct dcf_frame_spec:
+        uint32_t rows
+        uint32_t columns
+        uint16_t samples_per_pixel
+        uint16_t bits_allocated
+        uint16_t bits_stored
+        uint8_t pixel_representation
+        uint8_t planar_configuration
+        uint8_t photometric
+
+    size_t dcf_sample_bytes(const dcf_frame_spec *spec)
+    dcf_status dcf_frame_spec_check(const dcf_frame_spec *spec, size_t dst_size,
+                                    dcf_error *err)
+    dcf_status dcf_rle_decode(const uint8_t *src, size_t src_size,
+                              const dcf_frame_spec *spec, uint8_t *dst,
+                              size_t dst_size, dcf_error *err)
+    dcf_status dcf_jls_decode(const uint8_t *src, size_t src_size,
+                              const dcf_frame_spec *spec, uint8_t *dst,
+                              size_t dst_size, dcf_error *err)
+    dcf_status dcf_j2k_decode(const uint8_t *src, size_t src_size,
+                              const dcf_frame_spec *spec, uint8_t *dst,
+                              size_t dst_size, int reduce, int threads,
+                              dcf_error *err)
+    const char *dcf_openjpeg_version()
+    const char *dcf_charls_version()

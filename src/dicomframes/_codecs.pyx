@@ -1,0 +1,161 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Boundary to the C frame codecs: one compressed frame in, its pixels out.
+
+Each ``decode_*`` function takes the frame as any C-contiguous bytes-like
+(bytes, bytearray, a read-only mmap or memoryview) and writes the decoded
+samples into ``out``, a writable C-contiguous buffer (normally a numpy array)
+of exactly rows * columns * samples * item size bytes, in native byte order,
+shaped (rows, columns, samples) unless ``planar_configuration`` is 1. The GIL
+is released for the whole decode. Failures raise a
+:class:`dicomframes.errors.DicomFramesError` subclass.
+"""
+from cpython.buffer cimport (
+    PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer,
+)
+from libc.stdint cimport uint8_t
+
+from dicomframes._capi cimport DCF_OK, dcf_error, dcf_error_clear, dcf_status, error_from
+
+# Stands in for the data pointer of an empty source, which a memoryview lacks.
+cdef const unsigned char EMPTY[1]
+
+cdef enum codec_kind:
+    CODEC_RLE
+    CODEC_JLS
+    CODEC_J2K
+
+DCF_E_ARGUMENT = 6
+
+# (0028,0004) Photometric Interpretation -> enum dcf_photometric
+PHOTOMETRIC = {
+    "MONOCHROME1": DCF_PHOTOMETRIC_MONOCHROME1,
+    "MONOCHROME2": DCF_PHOTOMETRIC_MONOCHROME2,
+    "RGB": DCF_PHOTOMETRIC_RGB,
+    "YBR_FULL": DCF_PHOTOMETRIC_YBR_FULL,
+    "YBR_FULL_422": DCF_PHOTOMETRIC_YBR_FULL_422,
+    "YBR_RCT": DCF_PHOTOMETRIC_YBR_RCT,
+    "YBR_ICT": DCF_PHOTOMETRIC_YBR_ICT,
+    "PALETTE COLOR": DCF_PHOTOMETRIC_PALETTE,
+}
+
+
+def codec_versions():
+    """The versions of the codec libraries this module is linked with."""
+    return {
+        "openjpeg": dcf_openjpeg_version().decode("ascii", "replace"),
+        "charls": dcf_charls_version().decode("ascii", "replace"),
+    }
+
+
+cdef argument_error(str message):
+    from dicomframes.errors import from_status
+    return from_status(DCF_E_ARGUMENT, 0xFFFFFFFF, 0, message)
+
+
+cdef long long checked(object value, str name, long long low, long long high) except? -1:
+    """`value` as an int in [low, high], else a DicomFramesError."""
+    cdef long long result
+    try:
+        result = value.__index__()
+    except (AttributeError, TypeError, OverflowError):
+        raise argument_error(f"{name} must be an integer, not {value!r}") from None
+    if result < low or result > high:
+        raise argument_error(f"{name} {result} is out of range {low}..{high}")
+    return result
+
+
+cdef int photometric_code(object photometric) except -1:
+    if isinstance(photometric, str):
+        return PHOTOMETRIC.get(photometric.strip().upper(), DCF_PHOTOMETRIC_OTHER)
+    return <int>checked(photometric, "photometric", 0, DCF_PHOTOMETRIC_OTHER)
+
+
+cdef int fill_spec(dcf_frame_spec *spec, object rows, object columns,
+                   object samples_per_pixel, object bits_allocated, object bits_stored,
+                   object pixel_representation, object photometric,
+                   object planar_configuration) except -1:
+    spec.rows = <uint32_t>checked(rows, "rows", 1, 0xFFFFFFFF)
+    spec.columns = <uint32_t>checked(columns, "columns", 1, 0xFFFFFFFF)
+    spec.samples_per_pixel = <uint16_t>checked(samples_per_pixel, "samples per pixel", 1, 0xFFFF)
+    spec.bits_allocated = <uint16_t>checked(bits_allocated, "bits allocated", 1, 0xFFFF)
+    spec.bits_stored = <uint16_t>checked(bits_stored, "bits stored", 1, 0xFFFF)
+    spec.pixel_representation = <uint8_t>checked(pixel_representation, "pixel representation", 0, 1)
+    spec.planar_configuration = <uint8_t>checked(planar_configuration, "planar configuration", 0, 1)
+    spec.photometric = <uint8_t>photometric_code(photometric)
+    return 0
+
+
+cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
+                const dcf_frame_spec *spec, int reduce, int threads) except -1:
+    cdef Py_buffer view
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef size_t src_size = src.shape[0]
+    cdef const uint8_t *src_data = EMPTY
+    if src_size > 0:
+        src_data = &src[0]
+
+    try:
+        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    except (BufferError, TypeError, ValueError) as exc:
+        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
+    dcf_error_clear(&err)
+    try:
+        with nogil:
+            if kind == CODEC_RLE:
+                status = dcf_rle_decode(src_data, src_size, spec, <uint8_t *>view.buf,
+                                        <size_t>view.len, &err)
+            elif kind == CODEC_JLS:
+                status = dcf_jls_decode(src_data, src_size, spec, <uint8_t *>view.buf,
+                                        <size_t>view.len, &err)
+            else:
+                status = dcf_j2k_decode(src_data, src_size, spec, <uint8_t *>view.buf,
+                                        <size_t>view.len, reduce, threads, &err)
+    finally:
+        PyBuffer_Release(&view)
+    if status != DCF_OK:
+        raise error_from(&err)
+    return 0
+
+
+def decode_rle(const unsigned char[::1] src not None, out, rows, columns,
+               samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+               photometric, planar_configuration=0):
+    """Decode one RLE Lossless frame into `out`.
+
+    Bits above Bits Stored are cleared (unsigned) or sign-filled (signed).
+    """
+    cdef dcf_frame_spec spec
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    decode(CODEC_RLE, src, out, &spec, 0, 1)
+
+
+def decode_jls(const unsigned char[::1] src not None, out, rows, columns,
+               samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+               photometric, planar_configuration=0):
+    """Decode one JPEG-LS (lossless or near-lossless) frame into `out`.
+
+    With Pixel Representation 1 the samples are sign-extended from the
+    codestream's precision.
+    """
+    cdef dcf_frame_spec spec
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    decode(CODEC_JLS, src, out, &spec, 0, 1)
+
+
+def decode_j2k(const unsigned char[::1] src not None, out, rows, columns,
+               samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+               photometric, planar_configuration=0, reduce=0, threads=1):
+    """Decode one JPEG 2000 or HTJ2K frame (codestream or JP2) into `out`.
+
+    `reduce` drops that many resolution levels: rows and columns are then the
+    reduced size, ceil(full / 2**reduce). `threads` > 1 decodes in parallel.
+    YBR_RCT/YBR_ICT come out as RGB.
+    """
+    cdef dcf_frame_spec spec
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    decode(CODEC_J2K, src, out, &spec, <int>checked(reduce, "reduce", 0, 32),
+           <int>checked(threads, "threads", 0, 1024))

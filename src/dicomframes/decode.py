@@ -1,0 +1,70 @@
+"""`decode_frame`: one frame from raw bytes and the Image Pixel attributes,
+without a file around it (used by the file API's callers and the pydicom
+plugin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _native
+from .errors import PixelDataError
+from .frames import codec_for
+from .pixels import TAG_PIXEL_DATA, describe_pixels, ybr_full_to_rgb
+from .uids import transfer_syntax
+
+__all__ = ["decode_frame"]
+
+_BIG_ENDIAN_UID = "1.2.840.10008.1.2.2"
+
+
+def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int,
+                 samples_per_pixel: int, bits_allocated: int, bits_stored: int,
+                 pixel_representation: int, photometric_interpretation: str,
+                 planar_configuration: int = 0, out: np.ndarray | None = None,
+                 as_rgb: bool = True) -> np.ndarray:
+    """Decode one frame of `data` (a codestream, or one native frame's bytes)
+    into a new array of shape ``(rows, columns[, samples])`` or into `out`.
+
+    The output matches what :meth:`DicomFile.frame` returns for a file with the
+    same attributes: native byte order, colour-by-pixel, unused high bits made
+    canonical, YBR_FULL(_422) converted to RGB unless `as_rgb` is False.
+    Raises a :class:`DicomFramesError` subclass for data that cannot be decoded
+    and :class:`UnsupportedTransferSyntaxError` for syntaxes without a decoder.
+    """
+    ts = transfer_syntax(str(transfer_syntax_uid).rstrip("\x00 "))
+    pixels = describe_pixels(
+        (rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+         planar_configuration, 1, photometric_interpretation), TAG_PIXEL_DATA)
+    to_rgb = as_rgb and pixels.samples_per_pixel == 3 and \
+        pixels.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422")
+    if out is not None:
+        from .file import _check_out
+
+        _check_out(out, pixels.frame_shape, pixels.dtype)
+    target = out if out is not None and not to_rgb else np.empty(pixels.frame_shape,
+                                                                  pixels.dtype)
+    view = memoryview(data)
+    if view.ndim != 1 or view.itemsize != 1:
+        view = view.cast("B")
+    if ts.encapsulated:
+        codec_for(ts)(view, target, pixels)
+    else:
+        big_endian = ts.uid == _BIG_ENDIAN_UID
+        layout = _native.NativeLayout(
+            pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
+            pixels.bits_stored, pixels.pixel_representation, pixels.planar_configuration,
+            big_endian, False, pixels.photometric_interpretation == "YBR_FULL_422", False)
+        if len(view) * 8 < layout.frame_bits:
+            raise PixelDataError(
+                f"native frame needs {(layout.frame_bits + 7) // 8} bytes, got {len(view)}",
+                tag=TAG_PIXEL_DATA)
+        layout.decode(view, 0, target.reshape(-1).view(np.uint8))
+    if to_rgb:
+        converted = ybr_full_to_rgb(target)
+        if out is None:
+            return converted
+        out[...] = converted
+        return out
+    return target
