@@ -42,8 +42,11 @@ def locate_frames(const unsigned char[::1] data not None, const uint64_t[::1] of
         eot_size = table.shape[0]
         if eot_size:
             eot_ptr = &table[0]
-    cdef cnp.ndarray first = np.zeros(max(frames, 1), np.uint32)
-    cdef cnp.ndarray count = np.zeros(max(frames, 1), np.uint32)
+    # The C side rejects more frames than fragments before writing, so a bogus
+    # Number of Frames never sizes an allocation.
+    cdef size_t room = max(min(frames, <uint64_t>offsets.shape[0]), 1)
+    cdef cnp.ndarray first = np.zeros(room, np.uint32)
+    cdef cnp.ndarray count = np.zeros(room, np.uint32)
     fragments.data = &data[0]
     fragments.size = data.shape[0]
     fragments.offsets = &offsets[0]

@@ -35,12 +35,16 @@ TAG_SPECIFIC_CHARACTER_SET = 0x00080005
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 # Files up to this size are read into memory instead of being mapped.
 _READ_BELOW_BYTES = 64 * 1024
+# Number of Frames beyond this is taken as corrupt (len() must fit a C ssize_t).
+MAX_FRAMES = (1 << 31) - 1
 # A deflated data set is inflated in memory; refuse to grow past this.
 DEFAULT_MAX_INFLATED_BYTES = 1 << 32
+DEFAULT_MAX_FRAME_BYTES = 1 << 32
 
 
 def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
-         max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES) -> DicomFile:
+         max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> DicomFile:
     """Open a DICOM file (a path, memory-mapped read-only; files under 64 KiB
     are simply read) or DICOM bytes (any bytes-like object) and index its
     elements. Only the header is read: the cost does not grow with the size
@@ -53,7 +57,9 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     check; pass False to get raw views without that read (the values then
     differ from pydicom's wherever a writer left data in the unused bits).
     `max_depth` bounds sequence nesting (default 32); `max_inflated_bytes`
-    bounds a Deflated data set once inflated.
+    bounds a Deflated data set once inflated; `max_frame_bytes` (default 4 GiB)
+    bounds one decoded frame, so that bogus Rows/Columns cannot make us
+    allocate a giant output.
 
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
     valid DICOM, naming the tag and the byte offset.
@@ -75,7 +81,8 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
         try:
             return DicomFile(data, path=path, mapping=mapping, max_depth=max_depth,
                              max_inflated_bytes=max_inflated_bytes,
-                             correct_unused_bits=correct_unused_bits)
+                             correct_unused_bits=correct_unused_bits,
+                             max_frame_bytes=max_frame_bytes)
         except BaseException:
             if mapping is not None:
                 try:
@@ -84,7 +91,7 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
                     pass  # a traceback still holds a view; the mapping goes with it
             raise
     return DicomFile(source, max_depth=max_depth, max_inflated_bytes=max_inflated_bytes,
-                     correct_unused_bits=correct_unused_bits)
+                     correct_unused_bits=correct_unused_bits, max_frame_bytes=max_frame_bytes)
 
 
 class Item:
@@ -144,7 +151,8 @@ class DicomFile:
 
     def __init__(self, data: Any, *, path: str | None = None, mapping: mmap.mmap | None = None,
                  max_depth: int = 0, max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
-                 correct_unused_bits: bool = True) -> None:
+                 correct_unused_bits: bool = True,
+                 max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self.path = path
         self._mapping = mapping
         view = memoryview(data)
@@ -170,6 +178,7 @@ class DicomFile:
         self._source: NativeFrames | EncapsulatedFrames | None = None
         self._frame_count: int | None = None
         self._correct_unused_bits = correct_unused_bits
+        self._max_frame_bytes = max_frame_bytes
         self._closed = False
 
     @staticmethod
@@ -318,6 +327,8 @@ class DicomFile:
         set was found to be encoded in when the file has none."""
         if self._index.transfer_syntax >= 0:
             uid = self._decode_element(self._index.transfer_syntax)
+            if isinstance(uid, list):  # a backslash in a UID: invalid, kept as written
+                uid = "\\".join(uid)
             if uid:
                 return uid
         return _ENCODING_UIDS[self._index.encoding]
@@ -384,6 +395,9 @@ class DicomFile:
         if self._pixel_index < 0:
             return 0
         frames = self._pixel_module()[7]
+        if frames and frames > MAX_FRAMES:
+            raise PixelDataError(f"(0028,0008) Number of Frames {frames} is implausible (more "
+                                 f"than {MAX_FRAMES})", tag=0x00280008)
         return frames if frames and frames > 0 else 1
 
     @property
@@ -436,7 +450,7 @@ class DicomFile:
             self._check_open()
             source = self._source = frame_source(
                 self._buffer, self._index, self._pixel_index, self.pixels,
-                self.transfer_syntax, self._correct_unused_bits)
+                self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
 
     def frame(self, index: int, *, copy: bool = False, out: np.ndarray | None = None,
@@ -458,6 +472,7 @@ class DicomFile:
             view = source.view(k)
             if view is not None:
                 return view
+        source.check_present(k)
         target = out if out is not None and not to_rgb else np.empty(source.shape, source.dtype)
         source.decode_into(k, target)
         if to_rgb:
@@ -500,9 +515,12 @@ class DicomFile:
         self._check_open()
         source = self._frames()
         if indices is None:
-            selected = list(range(self.number_of_frames))
+            source.check_present(self.number_of_frames - 1)  # before allocating for them all
+            selected: Sequence[int] = range(self.number_of_frames)
         else:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
+            if selected:
+                source.check_present(max(selected))
         shape = (len(selected), *source.shape)
         if out is None:
             out = np.empty(shape, source.dtype)

@@ -15,6 +15,7 @@ from . import _frames, _native, _scan
 from .errors import (
     DicomFramesError,
     MalformedError,
+    PixelDataError,
     UnsupportedTransferSyntaxError,
     format_tag,
 )
@@ -44,6 +45,20 @@ class NativeFrames:
             big_endian, big_endian and pixels.bits_allocated == 8 and vr == "OW",
             pixels.photometric_interpretation == "YBR_FULL_422", pixels.is_float)
         self.frame_size = self.layout.frame_size
+        # Frames wholly present in the value (a truncated file may hold fewer).
+        self.available = len(self.value) * 8 // self.layout.frame_bits
+
+    def check_present(self, k: int) -> None:
+        """Raise PixelDataError, naming the shortfall, unless frame k is wholly
+        present: checked before any output is allocated."""
+        if k < self.available:
+            return
+        bits = self.layout.frame_bits
+        need = ((k + 1) * bits + 7) // 8
+        raise PixelDataError(
+            f"Pixel Data {format_tag(self.tag)} at offset {self.offset} holds {len(self.value)} "
+            f"bytes, too few for frame {k}, which needs {need} bytes "
+            f"({need - len(self.value)} short)", tag=self.tag, offset=self.offset, frame=k)
 
     def view(self, k: int) -> np.ndarray | None:
         """Frame k as a read-only view of the buffer, or None when it must be
@@ -102,6 +117,9 @@ class EncapsulatedFrames:
     def view(self, k: int) -> None:
         return None
 
+    def check_present(self, k: int) -> None:
+        """Every located frame has its fragments (the scanner checked them)."""
+
     def fragment_offset(self, k: int) -> int:
         """Byte offset of frame k's first fragment value in the file."""
         return self._offsets[self._first[k]]
@@ -146,9 +164,15 @@ def codec_for(ts: TransferSyntax) -> Callable[[Any, np.ndarray, PixelDescription
 
 
 def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: PixelDescription,
-                 ts: TransferSyntax, correct_unused_bits: bool) -> NativeFrames | EncapsulatedFrames:
+                 ts: TransferSyntax, correct_unused_bits: bool,
+                 max_frame_bytes: int = 1 << 32) -> NativeFrames | EncapsulatedFrames:
     """The frame source for the Pixel Data element `pixel_index`."""
     tag, vr, flags, offset, length = index.record(pixel_index)
+    if pixels.frame_nbytes > max_frame_bytes:
+        raise PixelDataError(
+            f"one decoded frame would take {pixels.frame_nbytes} bytes ({pixels.rows} x "
+            f"{pixels.columns} x {pixels.samples_per_pixel} x {pixels.dtype.itemsize}), more "
+            f"than max_frame_bytes={max_frame_bytes}", tag=tag, offset=offset)
     if flags & _scan.FLAG_ENCAPSULATED:
         if not ts.encapsulated:
             raise MalformedError(

@@ -113,6 +113,8 @@ def describe_pixels(module: Sequence[Any], pixel_tag: int) -> PixelDescription:
         raise bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
     if number_of_frames < 1:
         raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
+    if number_of_frames >= 1 << 31:
+        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is implausible")
     if is_float:
         expected = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
         if bits_allocated != expected:
