@@ -289,11 +289,16 @@ class DicomFile:
         if vr == "SQ":
             return [Item(self, i) for i in self._index.items_of(index)]
         if flags & _scan.FLAG_ENCAPSULATED:
-            raise ValueError(f"{format_tag(tag)} holds encapsulated fragments, not a value")
+            raise MalformedError(f"{format_tag(tag)} holds encapsulated fragments, not a value",
+                                 tag=tag, offset=offset)
         raw = self._buffer[offset:offset + length]
-        return decode_value(raw.tobytes() if len(raw) < 4096 else raw, vr,
-                            big_endian=bool(flags & _scan.FLAG_BIG_ENDIAN),
-                            encoding=self._text_encoding())
+        try:
+            return decode_value(raw.tobytes() if len(raw) < 4096 else raw, vr,
+                                big_endian=bool(flags & _scan.FLAG_BIG_ENDIAN),
+                                encoding=self._text_encoding())
+        except ValueError as exc:  # e.g. IS "1A": not a number
+            raise MalformedError(f"{format_tag(tag)} at offset {offset}: invalid {vr} value "
+                                 f"{bytes(raw[:64])!r}: {exc}", tag=tag, offset=offset) from None
 
     def _text_encoding(self) -> str:
         if self._charset is None:
@@ -522,12 +527,20 @@ class DicomFile:
             if selected:
                 source.check_present(max(selected))
         shape = (len(selected), *source.shape)
-        if out is None:
-            out = np.empty(shape, source.dtype)
-        else:
+        start = 0
+        if out is not None:
             _check_out(out, shape, source.dtype)
-        for position, k in enumerate(selected):
-            self.frame(k, out=out[position], as_rgb=as_rgb)
+        elif isinstance(source, EncapsulatedFrames) and len(selected) > 1:
+            # Decode one frame before allocating for all of them: a tiny corrupt
+            # file must fail on its first frame, not on a giant allocation.
+            first = self.frame(selected[0], as_rgb=as_rgb)
+            out = np.empty(shape, source.dtype)
+            out[0] = first
+            start = 1
+        else:
+            out = np.empty(shape, source.dtype)
+        for position in range(start, len(selected)):
+            self.frame(selected[position], out=out[position], as_rgb=as_rgb)
         return out
 
     # ---- description -----------------------------------------------------

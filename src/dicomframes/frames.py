@@ -16,6 +16,7 @@ from .errors import (
     DicomFramesError,
     MalformedError,
     PixelDataError,
+    TruncatedError,
     UnsupportedTransferSyntaxError,
     format_tag,
 )
@@ -118,7 +119,19 @@ class EncapsulatedFrames:
         return None
 
     def check_present(self, k: int) -> None:
-        """Every located frame has its fragments (the scanner checked them)."""
+        """Every located frame has its fragments (the scanner checked them). RLE
+        also bounds the output before it is allocated: a PackBits run of 2 bytes
+        gives at most 128, so a frame decodes to at most 64 times its size."""
+        if self.ts.codec == "rle":
+            first, count = self._first[k], self._count[k]
+            encoded = sum(self._lengths[first:first + count])
+            if self.pixels.frame_nbytes > 64 * encoded:
+                offset = self._offsets[first]
+                raise TruncatedError(
+                    f"frame {k} (RLE Lossless, fragment at offset {offset}) has {encoded} "
+                    f"bytes, which cannot decode to the {self.pixels.frame_nbytes} bytes of a "
+                    f"{self.pixels.rows} x {self.pixels.columns} frame", tag=TAG_PIXEL_DATA,
+                    offset=offset, frame=k)
 
     def fragment_offset(self, k: int) -> int:
         """Byte offset of frame k's first fragment value in the file."""
