@@ -331,9 +331,11 @@ class DicomFile:
         """The Transfer Syntax UID from the file meta, or the one the data
         set was found to be encoded in when the file has none."""
         if self._index.transfer_syntax >= 0:
-            uid = self._decode_element(self._index.transfer_syntax)
-            if isinstance(uid, list):  # a backslash in a UID: invalid, kept as written
-                uid = "\\".join(uid)
+            # The bytes as written, whatever the VR says: the scanner read them the
+            # same way to pick the data set encoding.
+            _, _, _, offset, length = self._index.record(self._index.transfer_syntax)
+            uid = self._buffer[offset:offset + length].tobytes().decode("latin-1")
+            uid = uid.strip("\x00 ")
             if uid:
                 return uid
         return _ENCODING_UIDS[self._index.encoding]

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Coverage-guided fuzzing of ``dicomframes.open`` + frame decoding with atheris.
+
+    pip install atheris
+    python fuzz/fuzz_open.py fuzz/corpus -max_total_time=60
+
+Every input is opened as DICOM bytes, described and fully decoded. The only exception
+allowed is :class:`dicomframes.DicomFramesError` (and its subclasses); anything else
+(another exception, a crash, a sanitizer report, a hang) is a finding. See fuzz/README.md.
+
+``python fuzz/fuzz_open.py --make-seeds DIR`` (re)writes the seed files of fuzz/corpus/
+(tiny valid DICOM files made with pydicom; needs pydicom, not atheris).
+``python fuzz/fuzz_open.py --replay FILE...`` runs the harness once on each file without
+atheris (what tests/test_robustness.py does for every file of fuzz/corpus/).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Inputs are tiny; a header claiming gigabytes must fail cleanly, not make the fuzzer
+# allocate them (deflated data sets are inflated in memory up to this bound).
+MAX_INFLATED_BYTES = 64 << 20
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
+    import dicomframes
+    from dicomframes import DicomFramesError
+
+    try:
+        f = dicomframes.open(data, max_inflated_bytes=MAX_INFLATED_BYTES)
+    except DicomFramesError:
+        return
+    try:
+        f.describe()
+        f.frames()
+        if len(f) > 1:
+            f[::-1]
+    except DicomFramesError:
+        pass
+    finally:
+        f.close()
+
+
+# --------------------------------------------------------------------------------------
+# seed files
+# --------------------------------------------------------------------------------------
+
+
+def _seed_datasets():
+    """(file name, pydicom Dataset) pairs: small valid files covering the encodings."""
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import (
+        UID,
+        DeflatedExplicitVRLittleEndian,
+        ExplicitVRBigEndian,
+        ExplicitVRLittleEndian,
+        ImplicitVRLittleEndian,
+        RLELossless,
+    )
+
+    prefix = "1.2.826.0.1.3680043.8.498.77."
+
+    def base(n: int, syntax: UID, *, rows: int, cols: int, bits: int, signed: bool = False,
+             spp: int = 1, frames: int | None = None, photometric: str | None = None,
+             stored: int | None = None) -> Dataset:
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.7")
+        meta.MediaStorageSOPInstanceUID = UID(f"{prefix}{n}")
+        meta.TransferSyntaxUID = syntax
+        meta.ImplementationClassUID = UID(prefix + "0")
+        meta.ImplementationVersionName = "DCF_FUZZ_SEED"
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.PatientName = "Fuzz^Seed"
+        ds.PatientID = f"SEED{n}"
+        ds.SamplesPerPixel = spp
+        ds.PhotometricInterpretation = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
+        if spp == 3:
+            ds.PlanarConfiguration = 0
+        if frames is not None:
+            ds.NumberOfFrames = frames
+        ds.Rows = rows
+        ds.Columns = cols
+        ds.BitsAllocated = bits
+        ds.BitsStored = stored or bits
+        ds.HighBit = ds.BitsStored - 1
+        ds.PixelRepresentation = int(signed)
+        return ds
+
+    def pixels(ds: Dataset, raw: bytes, vr: str) -> Dataset:
+        if len(raw) % 2:
+            raw += b"\0"
+        ds.add_new(0x7FE00010, vr, raw)
+        return ds
+
+    ramp = np.arange(256, dtype=np.uint32)
+    seeds = []
+
+    ds = base(1, ExplicitVRLittleEndian, rows=4, cols=5, bits=8, frames=2)
+    seeds.append(("explicit_le_u8_2frames.dcm",
+                  pixels(ds, ramp[:40].astype(np.uint8).tobytes(), "OB")))
+
+    ds = base(2, ImplicitVRLittleEndian, rows=3, cols=5, bits=16, stored=12)
+    seeds.append(("implicit_le_u16_12bit.dcm",
+                  pixels(ds, (ramp[:15] * 273).astype("<u2").tobytes(), "OW")))
+
+    ds = base(3, ExplicitVRBigEndian, rows=4, cols=4, bits=16, signed=True)
+    seeds.append(("explicit_be_i16.dcm",
+                  pixels(ds, (ramp[:16].astype(np.int16) - 8).astype(">i2").tobytes(), "OW")))
+
+    ds = base(4, ExplicitVRLittleEndian, rows=2, cols=3, bits=8, spp=3)
+    ds.PlanarConfiguration = 1
+    seeds.append(("rgb_planar.dcm", pixels(ds, ramp[:18].astype(np.uint8).tobytes(), "OB")))
+
+    ds = base(5, ExplicitVRLittleEndian, rows=3, cols=3, bits=1, frames=3)
+    seeds.append(("bits1_3frames.dcm", pixels(ds, bytes([0xA5, 0x3C, 0xFF, 0x01]), "OB")))
+
+    ds = base(6, DeflatedExplicitVRLittleEndian, rows=4, cols=4, bits=8)
+    seeds.append(("deflated_u8.dcm", pixels(ds, bytes(16), "OB")))
+
+    ds = base(7, ExplicitVRLittleEndian, rows=2, cols=2, bits=32)
+    ds.add_new(0x7FE00008, "OF", np.array([0.5, -1.0, 3.25, 1e9], "<f4").tobytes())
+    seeds.append(("float_pixel_data.dcm", ds))
+
+    ds = base(8, ExplicitVRLittleEndian, rows=2, cols=2, bits=16, signed=True)
+    item = Dataset()
+    item.ReferencedSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.2")
+    item.ReferencedSOPInstanceUID = UID(prefix + "99")
+    inner = Dataset()
+    inner.CodeValue = "121322"
+    inner.CodingSchemeDesignator = "DCM"
+    item.PurposeOfReferenceCodeSequence = Sequence([inner])
+    ds.ReferencedImageSequence = Sequence([item, Dataset()])
+    ds.ReferencedImageSequence.is_undefined_length = True
+    seeds.append(("sequences_i16.dcm",
+                  pixels(ds, np.array([-1, 2, -3, 4], "<i2").tobytes(), "OW")))
+
+    ds = base(9, ExplicitVRLittleEndian, rows=4, cols=4, bits=8, frames=2)
+    ds = pixels(ds, ramp[:32].astype(np.uint8).tobytes(), "OB")
+    try:
+        ds.compress(RLELossless, encoding_plugin="pydicom", generate_instance_uid=False)
+    except Exception:  # pragma: no cover - no RLE encoder in this pydicom
+        pass
+    else:
+        seeds.append(("rle_u8_2frames.dcm", ds))
+    return seeds
+
+
+def make_seeds(folder: Path) -> list[Path]:
+    import io
+
+    import pydicom
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, ds in _seed_datasets():
+        buffer = io.BytesIO()
+        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+        path = folder / name
+        path.write_bytes(buffer.getvalue())
+        written.append(path)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[1] == "--make-seeds":
+        folder = Path(argv[2] if len(argv) > 2 else Path(__file__).parent / "corpus")
+        for path in make_seeds(folder):
+            print(f"wrote {path} ({path.stat().st_size} bytes)")
+        return 0
+    if len(argv) >= 2 and argv[1] == "--replay":
+        for name in argv[2:]:
+            TestOneInput(Path(name).read_bytes())
+            print(f"ok {name}")
+        return 0
+
+    import atheris
+
+    import dicomframes  # noqa: F401
+    import dicomframes.cli  # noqa: F401
+
+    # Coverage of the Python layer. instrument_all() rather than instrument_imports(): the
+    # latter misses modules loaded through an editable install's import hook.
+    atheris.instrument_all()
+    atheris.Setup(argv, TestOneInput)
+    atheris.Fuzz()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
