@@ -11,7 +11,7 @@ import numpy as np
 from . import _native
 from .errors import PixelDataError
 from .frames import codec_for
-from .pixels import TAG_PIXEL_DATA, describe_pixels, ybr_full_to_rgb
+from .pixels import TAG_PIXEL_DATA, describe_pixels, finish_colour
 from .uids import transfer_syntax
 
 __all__ = ["decode_frame"]
@@ -61,10 +61,4 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
                 f"native frame needs {(layout.frame_bits + 7) // 8} bytes, got {len(view)}",
                 tag=TAG_PIXEL_DATA)
         layout.decode(view, 0, target.reshape(-1).view(np.uint8))
-    if to_rgb:
-        converted = ybr_full_to_rgb(target)
-        if out is None:
-            return converted
-        out[...] = converted
-        return out
-    return target
+    return finish_colour(target, out, to_rgb)

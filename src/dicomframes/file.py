@@ -17,7 +17,7 @@ import numpy as np
 from . import _scan
 from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
 from .frames import EncapsulatedFrames, NativeFrames, frame_source
-from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, ybr_full_to_rgb
+from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, finish_colour
 from .uids import TransferSyntax, transfer_syntax
 from .values import decode_value, implicit_vr, python_encoding
 
@@ -482,13 +482,7 @@ class DicomFile:
         source.check_present(k)
         target = out if out is not None and not to_rgb else np.empty(source.shape, source.dtype)
         source.decode_into(k, target)
-        if to_rgb:
-            converted = ybr_full_to_rgb(target)
-            if out is None:
-                return converted
-            out[...] = converted
-            return out
-        return target
+        return finish_colour(target, out, to_rgb)
 
     def encoded_frame(self, index: int) -> memoryview | bytes:
         """Frame `index`'s stored bytes, undecoded: for encapsulated Pixel Data

@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import PixelDataError, format_tag
 
-__all__ = ["PixelDescription", "describe_pixels", "ybr_full_to_rgb"]
+__all__ = ["PixelDescription", "describe_pixels", "finish_colour", "ybr_full_to_rgb"]
 
 TAG_SAMPLES_PER_PIXEL = 0x00280002
 TAG_PHOTOMETRIC = 0x00280004
@@ -164,3 +164,15 @@ def ybr_full_to_rgb(arr: np.ndarray) -> np.ndarray:
     np.floor(work, out=work)
     np.clip(work, 0, 255, out=work)
     return work.astype(dtype)
+
+
+def finish_colour(decoded: np.ndarray, out: np.ndarray | None, to_rgb: bool) -> np.ndarray:
+    """The frame to hand back: `decoded` converted to RGB when `to_rgb`, and
+    copied into the caller's `out` when one was given and not decoded into."""
+    if not to_rgb:
+        return decoded
+    converted = ybr_full_to_rgb(decoded)
+    if out is None:
+        return converted
+    out[...] = converted
+    return out
