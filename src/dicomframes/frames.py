@@ -48,6 +48,9 @@ class NativeFrames:
         self.frame_size = self.layout.frame_size
         # Frames wholly present in the value (a truncated file may hold fewer).
         self.available = len(self.value) * 8 // self.layout.frame_bits
+        # Frames already found viewable: the check reads the whole frame, so it
+        # is done once per frame (the mapping is read-only, the answer cannot change).
+        self.viewable = bytearray(min(self.available, pixels.number_of_frames))
 
     def check_present(self, k: int) -> None:
         """Raise PixelDataError, naming the shortfall, unless frame k is wholly
@@ -64,8 +67,12 @@ class NativeFrames:
     def view(self, k: int) -> np.ndarray | None:
         """Frame k as a read-only view of the buffer, or None when it must be
         converted (or is not wholly present: decoding then names the shortfall)."""
-        if not self.layout.viewable(self.value, k):
+        if k >= len(self.viewable):
             return None
+        if not self.viewable[k]:
+            if not self.layout.viewable(self.value, k):
+                return None
+            self.viewable[k] = 1
         view = np.frombuffer(self.buffer, dtype=self.dtype, count=self.count,
                              offset=self.offset + k * self.frame_size)
         view = view.reshape(self.shape)
