@@ -331,6 +331,100 @@ def test_rle_unused_bits_are_corrected():
     assert signed.tolist() == [[-1, -2048, -2048, 2047]]
 
 
+def packbits(plane: bytes, pattern=(128, 37, 5, 1, 129, 64)) -> bytes:
+    """PackBits of `plane`: replicate runs (up to 128) where bytes repeat, else literal
+    runs of the lengths in `pattern` (cycled), so that long runs of both kinds cross
+    the decoder's chunk borders at odd places."""
+    out, i, k = bytearray(), 0, 0
+    while i < len(plane):
+        r = 1
+        while i + r < len(plane) and r < 128 and plane[i + r] == plane[i]:
+            r += 1
+        if r >= 2:
+            out += bytes([257 - r, plane[i]])
+            i += r
+            continue
+        n = min(pattern[k % len(pattern)], 128, len(plane) - i)
+        k += 1
+        out += bytes([n - 1]) + plane[i:i + n]
+        i += n
+    return bytes(out + b"\x80")  # a trailing no-op
+
+
+def rle_frame(arr: np.ndarray, planar_input=False) -> bytes:
+    """An RLE frame of `arr` (rows, columns[, samples]), byte planes PackBits-encoded
+    with repeated bytes forced into replicate runs."""
+    arr = arr.view(arr.dtype.str.replace("i", "u")).astype(f"<u{arr.dtype.itemsize}")
+    samples = 1 if arr.ndim == 2 else arr.shape[2]
+    width = arr.dtype.itemsize
+    flat = arr.reshape(-1, samples)
+    segments = []
+    for s in range(samples):
+        values = np.ascontiguousarray(flat[:, s])
+        raw = values.view(np.uint8).reshape(-1, width)
+        for b in reversed(range(width)):
+            plane = np.ascontiguousarray(raw[:, b])
+            segments.append(packbits(plane.tobytes()))
+    offsets, pos = [], 64
+    for seg in segments:
+        offsets.append(pos)
+        pos += len(seg)
+    return rle_header(offsets) + b"".join(segments)
+
+
+@pytest.mark.parametrize("bits_allocated,bits_stored,samples,signed", [
+    (8, 8, 1, 0), (8, 6, 1, 1), (8, 8, 3, 0), (8, 7, 3, 0), (8, 8, 4, 0),
+    (16, 16, 1, 1), (16, 12, 1, 0), (16, 12, 1, 1), (16, 16, 3, 0), (16, 10, 3, 1),
+    (32, 32, 1, 0), (32, 24, 1, 1), (32, 32, 3, 0)])
+@pytest.mark.parametrize("planar", [0, 1])
+def test_rle_large_frames_across_chunks(bits_allocated, bits_stored, samples, signed,
+                                        planar):
+    # Big enough for many decoder chunks, runs crossing chunk borders at odd places.
+    rng = np.random.default_rng(bits_allocated * 100 + bits_stored + samples + planar)
+    rows, columns = 67, 331
+    shape = (rows, columns) if samples == 1 else (rows, columns, samples)
+    dtype = out_dtype(bits_allocated, signed)
+    raw = rng.integers(0, 1 << min(bits_allocated, 62), shape, dtype=np.uint64,
+                       endpoint=False).astype(np.dtype(dtype).str.replace("i", "u"))
+    # replicate stretches, as in real images
+    raw.reshape(rows * columns, -1)[1000:5000] = raw.reshape(rows * columns, -1)[999]
+    data = rle_frame(raw)
+    unsigned = raw.astype(np.uint64) & ((1 << bits_stored) - 1)
+    if signed:
+        sign = 1 << (bits_stored - 1)
+        expected = ((unsigned ^ sign).astype(np.int64) - sign).astype(dtype)
+    else:
+        expected = unsigned.astype(dtype)
+    out = new_out(rows, columns, samples, bits_allocated, signed, planar)
+    _codecs.decode_rle(data, out, rows, columns, samples, bits_allocated, bits_stored,
+                       signed, "MONOCHROME2" if samples == 1 else "RGB", planar)
+    if planar and samples > 1:
+        out = np.moveaxis(out, 0, -1)
+    assert np.array_equal(out.reshape(expected.shape), expected)
+
+
+@pytest.mark.parametrize("bits_allocated,samples", [(8, 1), (8, 3), (16, 1), (32, 1)])
+def test_rle_short_segment_in_a_later_chunk(bits_allocated, samples):
+    rows, columns = 100, 200
+    shape = (rows, columns) if samples == 1 else (rows, columns, samples)
+    raw = np.arange(rows * columns * samples, dtype=out_dtype(bits_allocated, 0))
+    data = rle_frame(raw.reshape(shape))
+    n = samples * bits_allocated // 8
+    header = np.frombuffer(data[:64], "<u4")
+    last = int(header[n])
+    cut = data[:last + (len(data) - last) * 2 // 3]  # the last segment loses a third
+    out = new_out(rows, columns, samples, bits_allocated, 0)
+    with pytest.raises(TruncatedError, match=f"RLE segment {n} ends after"):
+        _codecs.decode_rle(cut, out, rows, columns, samples, bits_allocated,
+                           bits_allocated, 0, "MONOCHROME2" if samples == 1 else "RGB")
+    # a segment running longer than its plane stops at the frame size
+    long = data[:-1] + bytes([0x7F]) + bytes(range(128)) + b"\xff\x00"
+    out = new_out(rows, columns, samples, bits_allocated, 0)
+    _codecs.decode_rle(long, out, rows, columns, samples, bits_allocated, bits_allocated,
+                       0, "MONOCHROME2" if samples == 1 else "RGB")
+    assert np.array_equal(out.reshape(shape), raw.reshape(shape))
+
+
 # ---- round trips ------------------------------------------------------------------
 
 
