@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _native
 from .errors import PixelDataError
-from .frames import codec_for
+from .frames import check_out, codec_for, native_layout
 from .pixels import TAG_PIXEL_DATA, describe_pixels, finish_colour
 from .uids import transfer_syntax
 
@@ -37,12 +36,9 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
     pixels = describe_pixels(
         (rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
          planar_configuration, 1, photometric_interpretation), TAG_PIXEL_DATA)
-    to_rgb = as_rgb and pixels.samples_per_pixel == 3 and \
-        pixels.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422")
+    to_rgb = as_rgb and pixels.is_ybr_full
     if out is not None:
-        from .file import _check_out
-
-        _check_out(out, pixels.frame_shape, pixels.dtype)
+        check_out(out, pixels.frame_shape, pixels.dtype)
     target = out if out is not None and not to_rgb else np.empty(pixels.frame_shape,
                                                                   pixels.dtype)
     view = memoryview(data)
@@ -51,11 +47,8 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
     if ts.encapsulated:
         codec_for(ts)(view, target, pixels)
     else:
-        big_endian = ts.uid == _BIG_ENDIAN_UID
-        layout = _native.NativeLayout(
-            pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
-            pixels.bits_stored, pixels.pixel_representation, pixels.planar_configuration,
-            big_endian, False, pixels.photometric_interpretation == "YBR_FULL_422", False)
+        layout = native_layout(pixels, big_endian=ts.uid == _BIG_ENDIAN_UID,
+                               swap_ow_bytes=False)
         if len(view) * 8 < layout.frame_bits:
             raise PixelDataError(
                 f"native frame needs {(layout.frame_bits + 7) // 8} bytes, got {len(view)}",

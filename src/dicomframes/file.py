@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _scan
 from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
-from .frames import EncapsulatedFrames, NativeFrames, frame_source
+from .frames import EncapsulatedFrames, NativeFrames, check_out, frame_source
 from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, finish_colour
 from .uids import TransferSyntax, transfer_syntax
 from .values import decode_value, implicit_vr, python_encoding
@@ -302,17 +302,20 @@ class DicomFile:
 
     def _text_encoding(self) -> str:
         if self._charset is None:
-            charset = self._top_value(TAG_SPECIFIC_CHARACTER_SET, text_encoding="latin-1")
+            # Read directly: decoding it through _decode_element would need the
+            # encoding being worked out here. Its CS values are ASCII.
+            index = self._index.find(-1, TAG_SPECIFIC_CHARACTER_SET)
+            charset = None
+            if index >= 0:
+                _, _, _, offset, length = self._index.record(index)
+                charset = decode_value(self._buffer[offset:offset + length].tobytes(), "CS")
             self._charset = python_encoding(charset)
         return self._charset
 
-    def _top_value(self, tag: int, text_encoding: str | None = None) -> Any:
+    def _top_value(self, tag: int) -> Any:
         index = self._index.find(-1, tag)
         if index < 0:
             return None
-        if text_encoding is not None:
-            _, vr, flags, offset, length = self._index.record(index)
-            return decode_value(self._buffer[offset:offset + length].tobytes(), "CS")
         try:
             return self._decode_element(index)
         except (ValueError, UnicodeError):
@@ -408,12 +411,6 @@ class DicomFile:
         return frames if frames and frames > 0 else 1
 
     @property
-    def _is_ybr(self) -> bool:
-        p = self.pixels
-        return p.samples_per_pixel == 3 and p.photometric_interpretation in ("YBR_FULL",
-                                                                             "YBR_FULL_422")
-
-    @property
     def dtype(self) -> np.dtype:
         """The dtype of decoded frames (native byte order)."""
         return self.pixels.dtype
@@ -472,9 +469,9 @@ class DicomFile:
             self._check_open()
         source = self._source or self._frames()
         k = self._frame_index(index)
-        to_rgb = as_rgb and self._is_ybr
+        to_rgb = as_rgb and self.pixels.is_ybr_full
         if out is not None:
-            _check_out(out, source.shape, source.dtype)
+            check_out(out, source.shape, source.dtype)
         elif not copy and not to_rgb:
             view = source.view(k)
             if view is not None:
@@ -525,7 +522,7 @@ class DicomFile:
         shape = (len(selected), *source.shape)
         start = 0
         if out is not None:
-            _check_out(out, shape, source.dtype)
+            check_out(out, shape, source.dtype)
         elif isinstance(source, EncapsulatedFrames) and len(selected) > 1:
             # Decode one frame before allocating for all of them: a tiny corrupt
             # file must fail on its first frame, not on a giant allocation.
@@ -588,19 +585,3 @@ class DicomFile:
         if flags & _scan.FLAG_TRUNCATED:
             info["warning"] = "the file ends inside the Pixel Data"
         return info
-
-
-def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
-    problems = []
-    if out.dtype != dtype:
-        problems.append(f"dtype {out.dtype} (need {dtype})")
-    if out.shape != tuple(shape):
-        problems.append(f"shape {out.shape} (need {tuple(shape)})")
-    if not out.flags.c_contiguous:
-        problems.append("not C-contiguous")
-    if not out.flags.writeable:
-        problems.append("not writeable")
-    if problems:
-        raise ValueError("unusable out array: " + ", ".join(problems))

@@ -23,7 +23,36 @@ from .errors import (
 from .pixels import TAG_PIXEL_DATA, PixelDescription
 from .uids import TransferSyntax
 
-__all__ = ["EncapsulatedFrames", "NativeFrames", "codec_for", "frame_source"]
+__all__ = ["EncapsulatedFrames", "NativeFrames", "check_out", "codec_for", "frame_source",
+           "native_layout"]
+
+
+def native_layout(pixels: PixelDescription, *, big_endian: bool, swap_ow_bytes: bool,
+                  correct_unused_bits: bool = True) -> Any:
+    """The C layout of one native frame described by `pixels`."""
+    bits_stored = pixels.bits_stored if correct_unused_bits else pixels.bits_allocated
+    return _native.NativeLayout(
+        pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
+        bits_stored, pixels.pixel_representation, pixels.planar_configuration,
+        big_endian, swap_ow_bytes, pixels.photometric_interpretation == "YBR_FULL_422",
+        pixels.is_float)
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Raise unless `out` is an ndarray a frame (stack) can be decoded into."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    problems = []
+    if out.dtype != dtype:
+        problems.append(f"dtype {out.dtype} (need {dtype})")
+    if out.shape != tuple(shape):
+        problems.append(f"shape {out.shape} (need {tuple(shape)})")
+    if not out.flags.c_contiguous:
+        problems.append("not C-contiguous")
+    if not out.flags.writeable:
+        problems.append("not writeable")
+    if problems:
+        raise ValueError("unusable out array: " + ", ".join(problems))
 
 
 class NativeFrames:
@@ -39,12 +68,10 @@ class NativeFrames:
         self.dtype = pixels.dtype
         self.shape = pixels.frame_shape
         self.count = pixels.rows * pixels.columns * pixels.samples_per_pixel
-        bits_stored = pixels.bits_stored if correct_unused_bits else pixels.bits_allocated
-        self.layout = _native.NativeLayout(
-            pixels.rows, pixels.columns, pixels.samples_per_pixel, pixels.bits_allocated,
-            bits_stored, pixels.pixel_representation, pixels.planar_configuration,
-            big_endian, big_endian and pixels.bits_allocated == 8 and vr == "OW",
-            pixels.photometric_interpretation == "YBR_FULL_422", pixels.is_float)
+        self.layout = native_layout(
+            pixels, big_endian=big_endian,
+            swap_ow_bytes=big_endian and pixels.bits_allocated == 8 and vr == "OW",
+            correct_unused_bits=correct_unused_bits)
         self.frame_size = self.layout.frame_size
         # Frames wholly present in the value (a truncated file may hold fewer).
         self.available = len(self.value) * 8 // self.layout.frame_bits

@@ -52,6 +52,12 @@ class PixelDescription:
         return self.pixel_tag != TAG_PIXEL_DATA
 
     @property
+    def is_ybr_full(self) -> bool:
+        """YBR_FULL or YBR_FULL_422 colour: what pydicom converts to RGB by default."""
+        return self.samples_per_pixel == 3 and self.photometric_interpretation in (
+            "YBR_FULL", "YBR_FULL_422")
+
+    @property
     def dtype(self) -> np.dtype:
         """Native-order dtype of decoded values (uint8 for 1-bit data)."""
         if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
