@@ -67,7 +67,7 @@ class NativeFrames:
         self.tag = tag
         self.dtype = pixels.dtype
         self.shape = pixels.frame_shape
-        self.count = pixels.rows * pixels.columns * pixels.samples_per_pixel
+        self.samples = pixels.rows * pixels.columns * pixels.samples_per_pixel
         self.layout = native_layout(
             pixels, big_endian=big_endian,
             swap_ow_bytes=big_endian and pixels.bits_allocated == 8 and vr == "OW",
@@ -100,7 +100,7 @@ class NativeFrames:
             if not self.layout.viewable(self.value, k):
                 return None
             self.viewable[k] = 1
-        view = np.frombuffer(self.buffer, dtype=self.dtype, count=self.count,
+        view = np.frombuffer(self.buffer, dtype=self.dtype, count=self.samples,
                              offset=self.offset + k * self.frame_size)
         view = view.reshape(self.shape)
         view.flags.writeable = False
@@ -131,8 +131,6 @@ class EncapsulatedFrames:
         self.shape = pixels.frame_shape
         self.decode_frame = codec_for(ts)
         offsets, lengths = index.fragments(pixel_index)
-        self.fragment_offsets = offsets
-        self.fragment_lengths = lengths
         eot_index = index.find(-1, TAG_EXTENDED_OFFSET_TABLE)
         eot = None
         eot_big_endian = False
@@ -140,12 +138,12 @@ class EncapsulatedFrames:
             _, _, eot_flags, eot_offset, eot_length = index.record(eot_index)
             eot = buffer[eot_offset:eot_offset + eot_length]
             eot_big_endian = bool(eot_flags & _scan.FLAG_BIG_ENDIAN)
-        self.first, self.count, self.rule = _frames.locate_frames(
+        first, count, self.rule = _frames.locate_frames(
             buffer, offsets, lengths, eot, eot_big_endian, pixels.number_of_frames,
             _MARKERS.get(ts.codec or "", _frames.MARKER_NONE))
         # Python ints: indexing numpy arrays per call costs more than the lists.
-        self._first = self.first.tolist()
-        self._count = self.count.tolist()
+        self._first = first.tolist()
+        self._count = count.tolist()
         self._offsets = offsets.tolist()
         self._lengths = lengths.tolist()
 
