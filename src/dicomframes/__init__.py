@@ -4,7 +4,8 @@
     with dcf.open("ct.dcm") as f:     # memory-mapped; only the header is read
         f.rows, f.number_of_frames, f.dtype, f.frame_shape
         frame = f[7]                   # one frame (a zero-copy view where possible)
-        stack = f.frames([1, 2, 3])    # (n, *frame_shape)
+        stack = f.frames([1, 2, 3])    # (n, *frame_shape), decoded on all cores
+    volume = dcf.read_frames(paths, sort="position", rescale=True)  # a series, float32
 """
 
 from .errors import (
@@ -19,6 +20,7 @@ from .errors import (
 )
 from .decode import decode_frame
 from .file import DicomFile, Item, open
+from .series import MismatchError, read_frames
 from .pixels import PixelDescription
 
 __version__ = "0.1.0"
@@ -29,6 +31,7 @@ __all__ = [
     "DicomFramesError",
     "Item",
     "MalformedError",
+    "MismatchError",
     "NestingError",
     "PixelDataError",
     "PixelDescription",
@@ -37,4 +40,5 @@ __all__ = [
     "UnsupportedTransferSyntaxError",
     "decode_frame",
     "open",
+    "read_frames",
 ]

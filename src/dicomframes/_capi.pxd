@@ -93,3 +93,18 @@ cdef extern from "dcf_frames.h" nogil:
                                  size_t eot_size, int eot_big_endian, uint64_t frames,
                                  int marker, uint32_t *first, uint32_t *count,
                                  int *rule, dcf_error *err)
+
+
+cdef extern from "dcf_rescale.h" nogil:
+    ctypedef enum dcf_sample_type:
+        DCF_SAMPLE_U8
+        DCF_SAMPLE_I8
+        DCF_SAMPLE_U16
+        DCF_SAMPLE_I16
+        DCF_SAMPLE_U32
+        DCF_SAMPLE_I32
+        DCF_SAMPLE_F32
+        DCF_SAMPLE_F64
+
+    int dcf_rescale_to_float(const void *src, dcf_sample_type type, size_t count,
+                             double slope, double intercept, float *dst)

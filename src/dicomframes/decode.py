@@ -45,7 +45,7 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
     if view.ndim != 1 or view.itemsize != 1:
         view = view.cast("B")
     if ts.encapsulated:
-        codec_for(ts)(view, target, pixels)
+        codec_for(ts)(view, target, pixels, 0, 1)
     else:
         layout = native_layout(pixels, big_endian=ts.uid == _BIG_ENDIAN_UID,
                                swap_ow_bytes=False)

@@ -16,8 +16,11 @@ import numpy as np
 
 from . import _scan
 from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
+from .batch import resolve_threads, run_parallel
 from .frames import EncapsulatedFrames, NativeFrames, check_out, frame_source
-from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels, finish_colour
+from .modality import RescaleTable
+from .output import FrameOutput
+from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels
 from .uids import TransferSyntax, transfer_syntax
 from .values import decode_value, implicit_vr, python_encoding
 
@@ -138,6 +141,10 @@ class Item:
         return f"<dicomframes.Item {where}, {len(self._lookup())} elements>"
 
 
+def _reopen(source: Any, options: dict[str, Any]) -> DicomFile:
+    return open(source, **options)
+
+
 def _as_tag(tag: Any) -> int:
     if isinstance(tag, tuple):
         group, element = tag
@@ -177,8 +184,14 @@ class DicomFile:
         self._pixels: PixelDescription | None = None
         self._source: NativeFrames | EncapsulatedFrames | None = None
         self._frame_count: int | None = None
+        self._outputs: dict[tuple[bool, bool, int], FrameOutput] = {}
+        self._rescale: RescaleTable | None = None
         self._correct_unused_bits = correct_unused_bits
         self._max_frame_bytes = max_frame_bytes
+        # What reopening needs (pickling by path, e.g. into data-loader workers).
+        self._options = {"correct_unused_bits": correct_unused_bits, "max_depth": max_depth,
+                         "max_inflated_bytes": max_inflated_bytes,
+                         "max_frame_bytes": max_frame_bytes}
         self._closed = False
 
     @staticmethod
@@ -233,6 +246,15 @@ class DicomFile:
 
     def __enter__(self) -> DicomFile:
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A file pickles as the means to reopen it, not as its mapping: a worker
+        # process maps the file itself. Files opened from bytes carry the bytes.
+        if self.path is not None:
+            return _reopen, (self.path, self._options)
+        if self._closed:
+            raise ValueError("cannot pickle a closed DicomFile opened from bytes")
+        return _reopen, (self._buffer.tobytes(), self._options)
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -457,29 +479,61 @@ class DicomFile:
                 self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
 
+    def _output(self, as_rgb: bool, rescale: bool, reduce: int) -> FrameOutput:
+        """The FrameOutput for one kind of request, made once."""
+        key = (bool(as_rgb), bool(rescale), int(reduce))
+        output = self._outputs.get(key)
+        if output is None:
+            source = self._source or self._frames()
+            table = None
+            if rescale:
+                if self._rescale is None:
+                    self._rescale = RescaleTable(self._root, self.number_of_frames)
+                table = self._rescale
+            output = self._outputs[key] = FrameOutput(
+                source, to_rgb=key[0] and self.pixels.is_ybr_full, rescale=table,
+                reduce=key[2])
+        return output
+
+    def output_shape(self, *, reduce: int = 0) -> tuple[int, ...]:
+        """The shape of one decoded frame: :attr:`frame_shape`, or with `reduce`
+        the JPEG 2000 reduced size ``ceil(rows / 2**reduce)`` x ``ceil(columns /
+        2**reduce)``."""
+        return self._output(False, False, reduce).shape
+
     def frame(self, index: int, *, copy: bool = False, out: np.ndarray | None = None,
-              as_rgb: bool = True) -> np.ndarray:
+              as_rgb: bool = True, rescale: bool = False, reduce: int = 0) -> np.ndarray:
         """Decode frame `index` (shape :attr:`frame_shape`, dtype :attr:`dtype`).
 
         Little-endian byte-aligned native frames come back as read-only views
         of the mapping (no copy) unless `copy` is true or `out` is given.
         `as_rgb` converts YBR_FULL / YBR_FULL_422 to RGB, like pydicom.
+        `rescale` applies the Modality LUT (Rescale Slope and Intercept, from the
+        top level or the frame's functional groups) and gives float32 values
+        equal to pydicom's ``apply_rescale``. `reduce` (JPEG 2000 / HTJ2K only)
+        decodes at 1/2**reduce of the size, skipping the finest wavelet levels.
         """
         if self._closed:
             self._check_open()
         source = self._source or self._frames()
         k = self._frame_index(index)
-        to_rgb = as_rgb and self.pixels.is_ybr_full
+        if rescale or reduce or (as_rgb and self.pixels.is_ybr_full):
+            output = self._output(as_rgb, rescale, reduce)
+            if out is not None:
+                check_out(out, output.shape, output.dtype)
+            target = out if out is not None else np.empty(output.shape, output.dtype)
+            output.decode_into(k, target)
+            return target
         if out is not None:
             check_out(out, source.shape, source.dtype)
-        elif not copy and not to_rgb:
+        elif not copy:
             view = source.view(k)
             if view is not None:
                 return view
         source.check_present(k)
-        target = out if out is not None and not to_rgb else np.empty(source.shape, source.dtype)
+        target = out if out is not None else np.empty(source.shape, source.dtype)
         source.decode_into(k, target)
-        return finish_colour(target, out, to_rgb)
+        return target
 
     def encoded_frame(self, index: int) -> memoryview | bytes:
         """Frame `index`'s stored bytes, undecoded: for encapsulated Pixel Data
@@ -505,13 +559,24 @@ class DicomFile:
         return source.value[start:start + size]
 
     def frames(self, indices: Sequence[int] | None = None, *, out: np.ndarray | None = None,
-               as_rgb: bool = True) -> np.ndarray:
+               threads: int | None = None, as_rgb: bool = True, rescale: bool = False,
+               reduce: int = 0) -> np.ndarray:
         """Decode several frames (all when `indices` is None; else any
         sequence of indices, negative and repeated ones included, like numpy
         fancy indexing) into one new array of shape ``(n, *frame_shape)``, or
-        into `out` (C-contiguous, writeable, exactly that dtype and shape)."""
+        into `out` (C-contiguous, writeable, exactly that dtype and shape).
+
+        Frames are decoded in parallel on `threads` threads (None: one per CPU;
+        1: serially, in the calling thread) from a pool the library keeps. A
+        J2K/HTJ2K batch of fewer frames than threads gives the codec the spare
+        threads. If any frame fails, the error of the first failing frame is
+        raised once all threads have stopped. `as_rgb`, `rescale` and `reduce`
+        as for :meth:`frame`.
+        """
         self._check_open()
-        source = self._frames()
+        workers = resolve_threads(threads)
+        output = self._output(as_rgb, rescale, reduce)
+        source = output.source
         if indices is None:
             source.check_present(self.number_of_frames - 1)  # before allocating for them all
             selected: Sequence[int] = range(self.number_of_frames)
@@ -519,21 +584,29 @@ class DicomFile:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
             if selected:
                 source.check_present(max(selected))
-        shape = (len(selected), *source.shape)
+        count = len(selected)
+        shape = (count, *output.shape)
+        codec_threads = max(1, workers // count) if count and output.threadable else 1
         start = 0
         if out is not None:
-            check_out(out, shape, source.dtype)
-        elif isinstance(source, EncapsulatedFrames) and len(selected) > 1:
+            check_out(out, shape, output.dtype)
+        elif isinstance(source, EncapsulatedFrames) and count > 1:
             # Decode one frame before allocating for all of them: a tiny corrupt
             # file must fail on its first frame, not on a giant allocation.
-            first = self.frame(selected[0], as_rgb=as_rgb)
-            out = np.empty(shape, source.dtype)
+            first = np.empty(output.shape, output.dtype)
+            output.decode_into(selected[0], first, codec_threads)
+            out = np.empty(shape, output.dtype)
             out[0] = first
             start = 1
         else:
-            out = np.empty(shape, source.dtype)
-        for position in range(start, len(selected)):
-            self.frame(selected[position], out=out[position], as_rgb=as_rgb)
+            out = np.empty(shape, output.dtype)
+        target = out
+
+        def decode(position: int) -> None:
+            position += start
+            output.decode_into(selected[position], target[position], codec_threads)
+
+        run_parallel(decode, count - start, workers)
         return out
 
     # ---- description -----------------------------------------------------

@@ -106,7 +106,7 @@ class NativeFrames:
         view.flags.writeable = False
         return view
 
-    def decode_into(self, k: int, target: np.ndarray) -> None:
+    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1) -> None:
         self.layout.decode(self.value, k, target.reshape(-1).view(np.uint8), self.tag,
                            self.offset)
 
@@ -179,30 +179,39 @@ class EncapsulatedFrames:
         return b"".join(self.buffer[self._offsets[i]:self._offsets[i] + self._lengths[i]]
                         for i in range(first, first + count))
 
-    def decode_into(self, k: int, target: np.ndarray) -> None:
+    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1) -> None:
+        """Decode frame k into `target`; `reduce` and `threads` reach J2K/HTJ2K only
+        (`target` then has the reduced shape)."""
         data = self.encoded(k)
         try:
-            self.decode_frame(data, target, self.pixels)
+            self.decode_frame(data, target, self.pixels, reduce, threads)
         except DicomFramesError as exc:
             offset = self.fragment_offset(k)
             raise type(exc)(f"frame {k} ({self.ts.name}, fragment at offset {offset}): {exc}",
                             tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
 
 
-def codec_for(ts: TransferSyntax) -> Callable[[Any, np.ndarray, PixelDescription], None]:
-    """The decode function for transfer syntax `ts`, or UnsupportedTransferSyntaxError."""
+Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int], None]
+
+
+def codec_for(ts: TransferSyntax) -> Decoder:
+    """The decode function ``(data, out, pixels, reduce, threads)`` for transfer
+    syntax `ts`, or UnsupportedTransferSyntaxError. Only J2K/HTJ2K use `reduce`
+    (out is then ceil(size / 2**reduce)) and `threads`."""
     from . import _codecs
 
-    def args(p: PixelDescription) -> tuple:
-        return (p.rows, p.columns, p.samples_per_pixel, p.bits_allocated, p.bits_stored,
+    def args(p: PixelDescription, reduce: int = 0) -> tuple:
+        rows, columns = -(-p.rows >> reduce), -(-p.columns >> reduce)
+        return (rows, columns, p.samples_per_pixel, p.bits_allocated, p.bits_stored,
                 p.pixel_representation, p.photometric_interpretation)
 
     if ts.codec == "rle":
-        return lambda data, out, p: _codecs.decode_rle(data, out, *args(p))
+        return lambda data, out, p, reduce, threads: _codecs.decode_rle(data, out, *args(p))
     if ts.codec == "jpegls":
-        return lambda data, out, p: _codecs.decode_jls(data, out, *args(p))
+        return lambda data, out, p, reduce, threads: _codecs.decode_jls(data, out, *args(p))
     if ts.codec in ("j2k", "htj2k"):
-        return lambda data, out, p: _codecs.decode_j2k(data, out, *args(p))
+        return lambda data, out, p, reduce, threads: _codecs.decode_j2k(
+            data, out, *args(p, reduce), reduce=reduce, threads=threads)
     raise UnsupportedTransferSyntaxError(
         f"no decoder for {ts.name} ({ts.uid}) Pixel Data: dicomframes decodes native, RLE "
         f"Lossless, JPEG-LS, JPEG 2000 and HTJ2K", tag=TAG_PIXEL_DATA)

@@ -1,0 +1,108 @@
+"""Running many frame decodes at once on a thread pool owned by the library.
+
+The codecs and the native converter release the GIL, so Python threads decode
+frames in parallel. One pool serves every call: created on first use, grown
+when a call asks for more threads, replaced after a fork (its threads do not
+exist in the child: data-loader workers fork) and shut down at exit. The
+calling thread works too, so ``threads=2`` is the caller plus one pool thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+__all__ = ["resolve_threads", "run_parallel"]
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+# Set in pool threads: a decode that itself asks for threads runs serially
+# there rather than waiting on the pool it occupies.
+_inside = threading.local()
+
+
+def resolve_threads(threads: int | None) -> int:
+    """`threads` as a count: None means os.cpu_count()."""
+    if threads is None:
+        return os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+    return threads
+
+
+def _mark_worker() -> None:
+    _inside.active = True
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dicomframes",
+                                       initializer=_mark_worker)
+            _pool_size = workers
+            if old is not None:
+                old.shutdown(wait=False)  # its running tasks finish; new work goes to the new one
+        return _pool
+
+
+def _shutdown() -> None:
+    global _pool, _pool_size
+    with _lock:
+        pool, _pool, _pool_size = _pool, None, 0
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _forget_after_fork() -> None:
+    global _pool, _pool_size, _lock
+    _lock = threading.Lock()
+    _pool, _pool_size = None, 0
+
+
+atexit.register(_shutdown)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def run_parallel(task: Callable[[int], None], count: int, threads: int) -> None:
+    """Call ``task(i)`` for i in range(count) on up to `threads` threads (the
+    caller's included), taking the next i as each finishes. The first failure
+    stops the handing out of work; once every thread has stopped, the failure
+    of the lowest i is raised. Nothing is raised while work is still running."""
+    workers = min(threads, count)
+    if workers <= 1 or getattr(_inside, "active", False):
+        for i in range(count):
+            task(i)
+        return
+    positions = iter(range(count))  # next() on a range iterator is atomic
+    failures: list[tuple[int, BaseException]] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        for i in positions:
+            if stop.is_set():
+                return
+            try:
+                task(i)
+            except BaseException as exc:  # re-raised in the caller below
+                failures.append((i, exc))
+                stop.set()
+                return
+
+    pool = _executor(workers - 1)
+    futures = [pool.submit(work) for _ in range(workers - 1)]
+    work()
+    for future in futures:
+        if not future.cancel():  # still queued: the work is already done, drop it
+            future.result()
+    if failures:
+        failures.sort(key=lambda failure: failure[0])
+        raise failures[0][1]

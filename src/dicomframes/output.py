@@ -1,0 +1,81 @@
+"""What one frame request produces, and how: the output shape and dtype, and
+the steps from the stored frame to it (codec at a reduced resolution, YBR to
+RGB, Rescale Slope/Intercept into float32).
+
+One :class:`FrameOutput` per kind of request is kept by a DicomFile, so that
+decoding many frames repeats none of the checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _rescale
+from .errors import UnsupportedError
+from .frames import EncapsulatedFrames, NativeFrames
+from .modality import RescaleTable
+from .pixels import TAG_PIXEL_DATA, ybr_full_to_rgb
+
+__all__ = ["FrameOutput"]
+
+_RESOLUTION_CODECS = ("j2k", "htj2k")
+
+
+def _reduced(size: int, reduce: int) -> int:
+    return -(-size // (1 << reduce))  # ceil: how JPEG 2000 sizes a reduced image
+
+
+class FrameOutput:
+    """Frames of one source as the caller asked for them."""
+
+    def __init__(self, source: NativeFrames | EncapsulatedFrames, *, to_rgb: bool,
+                 rescale: RescaleTable | None, reduce: int) -> None:
+        self.source = source
+        self.to_rgb = to_rgb
+        self.rescale = rescale
+        self.reduce = int(reduce)
+        pixels = source.pixels
+        if self.reduce:
+            codec = source.ts.codec if isinstance(source, EncapsulatedFrames) else None
+            if codec not in _RESOLUTION_CODECS:
+                name = source.ts.name if codec else "native (uncompressed)"
+                raise UnsupportedError(
+                    f"reduce={reduce}: {name} Pixel Data has no resolution levels; only "
+                    f"JPEG 2000 and HTJ2K frames can be decoded at a reduced size",
+                    tag=TAG_PIXEL_DATA)
+            if not 0 < self.reduce <= 32:
+                raise ValueError(f"reduce must be between 0 and 32, not {reduce}")
+        rows, columns = _reduced(pixels.rows, self.reduce), _reduced(pixels.columns, self.reduce)
+        self.decoded_shape = (rows, columns) + source.shape[2:]
+        self.shape = self.decoded_shape
+        self.dtype = np.dtype(np.float32) if rescale is not None else source.dtype
+        # A plain request is the stored frame as it is: decoded straight into the target.
+        self.plain = not (to_rgb or rescale is not None or self.reduce)
+        # J2K/HTJ2K can spread one frame over threads (a batch of fewer frames than threads).
+        self.threadable = (isinstance(source, EncapsulatedFrames)
+                           and source.ts.codec in _RESOLUTION_CODECS)
+
+    def decode_into(self, k: int, target: np.ndarray, threads: int = 1) -> None:
+        """Decode frame k into `target` (shape :attr:`shape`, dtype :attr:`dtype`,
+        C-contiguous). `threads` > 1 lets a J2K/HTJ2K codec use its own threads."""
+        source = self.source
+        source.check_present(k)
+        if self.plain:
+            source.decode_into(k, target, threads=threads)
+            return
+        decoded = None
+        if self.rescale is not None and not self.to_rgb and not self.reduce:
+            decoded = source.view(k)  # a canonical native frame is rescaled from the mapping
+        if decoded is None:
+            direct = self.rescale is None and not self.to_rgb
+            decoded = target if direct else np.empty(self.decoded_shape, source.dtype)
+            source.decode_into(k, decoded, reduce=self.reduce, threads=threads)
+        if self.to_rgb:
+            decoded = ybr_full_to_rgb(decoded)
+            if self.rescale is None:
+                target[...] = decoded
+                return
+        if self.rescale is not None:
+            slope, intercept = self.rescale(k)
+            _rescale.rescale_into(decoded, slope, intercept, target.reshape(-1))
+
