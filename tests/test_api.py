@@ -25,6 +25,8 @@ import pytest
 import dicomframes
 from dicomframes import DicomFile, DicomFramesError, Item, UnsupportedTransferSyntaxError
 
+from dicom_files import make_dicom
+
 pydicom = pytest.importorskip("pydicom")
 from pydicom.data.data_manager import DATA_ROOT  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
@@ -44,47 +46,6 @@ NATIVE_UIDS = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.
 # --------------------------------------------------------------------------------------
 # building test files
 # --------------------------------------------------------------------------------------
-
-
-def make_dicom(arr: np.ndarray, *, syntax=ExplicitVRLittleEndian, frames: int | None = None,
-               photometric: str | None = None, bits_stored: int | None = None) -> bytes:
-    """DICOM bytes holding `arr`, shape (frames, rows, cols[, 3]) (or (rows, cols[, 3])
-    with `frames` None), dtype u1/i1/u2/i2/u4/i4."""
-    arr = np.asarray(arr)
-    multi = frames is not None
-    frame_shape = arr.shape[1:] if multi else arr.shape
-    spp = 3 if len(frame_shape) == 3 else 1
-    bits = arr.dtype.itemsize * 8
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-test", str(arr.shape)])
-    meta.TransferSyntaxUID = syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.PatientName = "Test^API"
-    ds.SamplesPerPixel = spp
-    ds.PhotometricInterpretation = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
-    if spp == 3:
-        ds.PlanarConfiguration = 0
-    if multi:
-        ds.NumberOfFrames = frames
-    ds.Rows, ds.Columns = frame_shape[0], frame_shape[1]
-    ds.BitsAllocated = bits
-    ds.BitsStored = bits_stored or bits
-    ds.HighBit = ds.BitsStored - 1
-    ds.PixelRepresentation = 1 if arr.dtype.kind == "i" else 0
-    order = ">" if syntax == ExplicitVRBigEndian else "<"
-    raw = arr.astype(arr.dtype.newbyteorder(order)).tobytes()
-    if len(raw) % 2:
-        raw += b"\0"
-    ds.add_new(0x7FE00010, "OB" if bits == 8 else "OW", raw)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def stack_of(n=5, rows=6, cols=7, dtype=np.uint16, seed=0) -> np.ndarray:

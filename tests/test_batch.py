@@ -1,0 +1,193 @@
+"""Batch decoding: ``DicomFile.frames(indices, out=, threads=)`` on the library's pool.
+
+* For every corpus file that decodes, ``frames(threads=k)`` (k = 1, 2, 8), with and without
+  ``out=``, equals the frames decoded one by one with ``f.frame(k)`` (which the corpus tests
+  check against the manifest checksums).
+* Indices behave like numpy fancy indexing: negative, repeated, out of range (IndexError).
+* A failing frame raises its own error (naming it) after the batch, the first failing frame
+  by position, and leaves no pool thread running; a decode that itself asks for threads
+  inside a pool thread runs serially instead of deadlocking.
+* The pool is created once and reused, grows on demand, and is replaced in a forked child.
+* A stress test: 8 threads x 200 random frame requests on shared files of every codec.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+
+import numpy as np
+import pytest
+
+import dicomframes
+from dicomframes import batch
+from dicomframes.errors import DicomFramesError
+
+from dicom_files import make_dicom
+
+RLE = "1.2.840.10008.1.2.5"
+
+
+def file_bytes(frames: int, rows: int = 6, columns: int = 7) -> bytes:
+    rng = np.random.default_rng(frames)
+    return make_dicom(rng.integers(0, 4096, (frames, rows, columns), dtype=np.uint16),
+                      frames=frames)
+
+
+def one_by_one(f) -> np.ndarray:
+    return np.stack([np.array(f.frame(k)) for k in range(len(f))])
+
+
+@pytest.mark.corpus("pixels", max_size=1 << 20)
+def test_threads_equal_serial(corpus_entry, corpus_dir):
+    with dicomframes.open(corpus_dir / corpus_entry["file"]) as f:
+        expected = one_by_one(f)
+        for threads in (1, 2, 8):
+            got = f.frames(threads=threads)
+            np.testing.assert_array_equal(got, expected, err_msg=f"threads={threads}")
+            out = np.full_like(expected, 7)
+            assert f.frames(out=out, threads=threads) is out
+            np.testing.assert_array_equal(out, expected, err_msg=f"out=, threads={threads}")
+
+
+def test_indices_like_numpy(corpus_file):
+    with dicomframes.open(corpus_file("emri_small_jpeg_2k_lossless.dcm")) as f:
+        every = one_by_one(f)
+        n = len(f)
+        for indices in ([0, -1, 3, 3, 0], [-n, n - 1], [], np.array([[1, 2], [2, 1]])):
+            for threads in (1, 2, 8):
+                got = f.frames(indices, threads=threads)
+                flat = np.asarray(indices, dtype=np.int64).reshape(-1)
+                np.testing.assert_array_equal(got, every[flat])
+        for bad in ([0, n], [-n - 1]):
+            with pytest.raises(IndexError):
+                f.frames(bad, threads=2)
+        with pytest.raises(TypeError):
+            f.frames([0.5], threads=2)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_bad_thread_counts(threads):
+    f = dicomframes.open(file_bytes(frames=2))
+    with pytest.raises((TypeError, ValueError)):
+        f.frames(threads=threads)
+
+
+def corrupt_rle_file(frames: int, bad: set[int]) -> bytes:
+    """An RLE file of 8x8 8-bit zero frames whose frames in `bad` have a broken header
+    (99 segments)."""
+    data = bytearray(make_dicom(np.zeros((frames, 8, 8), np.uint8), frames=frames,
+                                compress=RLE))
+    with dicomframes.open(bytes(data)) as f:
+        offsets = [f._frames().fragment_offset(k) for k in bad]
+    for offset in offsets:
+        data[offset] = 99
+    return bytes(data)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 8])
+def test_first_failing_frame_raises_after_the_batch(threads):
+    f = dicomframes.open(corrupt_rle_file(40, {17, 31}))
+    assert np.all(f.frames(list(range(17)), threads=threads) == 0)
+    before = threading.active_count()
+    with pytest.raises(DicomFramesError) as info:
+        f.frames(threads=threads)
+    assert info.value.frame == 17, str(info.value)
+    assert "frame 17" in str(info.value)
+    out = np.zeros((40, 8, 8), np.uint8)
+    with pytest.raises(DicomFramesError):
+        f.frames(out=out, threads=threads)
+    # No worker is still writing: the result stays as the batch left it.
+    snapshot = out.copy()
+    threading.Event().wait(0.05)
+    np.testing.assert_array_equal(out, snapshot)
+    assert threading.active_count() <= max(before, len(batch._pool._threads) + 1 if batch._pool
+                                           else before)
+
+
+def test_pool_is_reused_and_grows():
+    f = dicomframes.open(file_bytes(frames=6))
+    f.frames(threads=2)
+    pool = batch._pool
+    assert pool is not None
+    f.frames(threads=2)
+    assert batch._pool is pool, "a new pool per call"
+    f.frames(threads=4)
+    assert batch._pool_size >= 3
+
+
+def test_nested_parallel_calls_run_serially_in_pool_threads():
+    f = dicomframes.open(file_bytes(frames=8))
+    expected = f.frames(threads=1)
+    results: dict[int, np.ndarray] = {}
+
+    def task(i: int) -> None:
+        results[i] = f.frames(threads=8)  # would wait on the pool it occupies
+
+    batch.run_parallel(task, 6, 3)
+    for got in results.values():
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_pool_replaced_in_forked_child():
+    f = dicomframes.open(file_bytes(frames=8))
+    expected = f.frames(threads=2)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the parent's pool threads do not exist here
+        ok = False
+        try:
+            ok = batch._pool is None and np.array_equal(f.frames(threads=2), expected)
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+
+
+# file -> how often it is picked (the one HTJ2K file of the corpus is a large RGB frame)
+STRESS = {"emri_small_RLE.dcm": 10, "emri_small_jpeg_ls_lossless.dcm": 10,
+          "emri_small_jpeg_2k_lossless_eot.dcm": 10, "HTJ2KLossless_08_RGB.dcm": 1,
+          "emri_small.dcm": 10, "emri_small_big_endian.dcm": 10, "SC_rgb_rle_2frame.dcm": 10}
+
+
+def test_stress_shared_files_random_requests(corpus_file):
+    files = [dicomframes.open(corpus_file(name)) for name in STRESS]
+    serial = [one_by_one(f) for f in files]
+    weights = list(STRESS.values())
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8, timeout=60)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            barrier.wait()
+            for _ in range(200):
+                which = rng.choices(range(len(files)), weights=weights)[0]
+                f, expected = files[which], serial[which]
+                kind = rng.choices((0, 1, 2), weights=(6, 3, 1))[0]
+                if kind == 0:
+                    k = rng.randrange(len(f))
+                    np.testing.assert_array_equal(f[k], expected[k])
+                elif kind == 1:
+                    picks = [rng.randrange(len(f)) for _ in range(rng.randrange(1, 5))]
+                    got = f.frames(picks, threads=rng.choice([1, 2, 8]))
+                    np.testing.assert_array_equal(got, expected[picks])
+                else:
+                    got = dicomframes.read_frames([f, f], threads=2)
+                    np.testing.assert_array_equal(got, np.concatenate([expected, expected]))
+        except BaseException as exc:  # collected: pytest sees only the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for f in files:
+        f.close()
+    assert not errors, errors[0]
