@@ -21,11 +21,15 @@ sysdeps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The last install is optional: PyTorch for tests/test_torch.py. "+cpu" names the CPU-only
+# wheel kept on these machines' disk (~190 MB); plain PyPI's Linux torch is the CUDA build,
+# gigabytes of nvidia-* wheels. Where it cannot be had, the torch tests skip.
 $(STAMP): pyproject.toml | sysdeps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "scikit-build-core>=0.10" "cython>=3.0" "numpy>=2.0" ninja cmake
 	$(PIP) install -q -e ".[test,peers]" --no-build-isolation
+	$(PIP) install -q "torch==2.13.0+cpu" || echo "torch (CPU build) not installed: its tests will skip"
 	touch $(STAMP)
 
 # Rebuild the extension (incremental, in build/) whenever sources change.

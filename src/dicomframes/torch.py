@@ -1,0 +1,230 @@
+"""PyTorch adapter: :class:`FrameDataset`, a map-style dataset of DICOM frames.
+
+    from torch.utils.data import DataLoader
+    from dicomframes.torch import FrameDataset
+
+    dataset = FrameDataset("scans/")                  # every frame of every DICOM file
+    loader = DataLoader(dataset, batch_size=8, shuffle=True, num_workers=4)
+
+Construction opens each file's header once to count its frames and keeps no file
+open. Frames are decoded on demand in whichever process asks for them: each process
+(the main one, or a DataLoader worker, forked or spawned) opens its own files lazily,
+so no memory mapping crosses a fork or a pickle.
+
+PyTorch is an optional dependency (``pip install 'dicomframes[torch]'``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import operator
+import os
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Iterable, Sequence, Union
+
+try:
+    import torch
+    from torch.utils.data import Dataset
+except ImportError as exc:  # pragma: no cover - exercised only without torch
+    raise ImportError("dicomframes.torch needs PyTorch: pip install 'dicomframes[torch]'"
+                      ) from exc
+
+from .file import DicomFile
+from .file import open as open_dicom
+
+__all__ = ["FrameDataset", "dicom_files"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+FrameSelector = Union[str, int, Callable[[str, int], Iterable[int]]]
+
+_MAGIC_OFFSET = 128  # "DICM" follows the 128-byte preamble in a Part 10 file
+
+
+def dicom_files(folder: PathLike) -> list[str]:
+    """The DICOM Part 10 files directly in `folder` (not its subfolders),
+    sorted by name: regular files with ``DICM`` at byte offset 128.
+
+    Recognising files by their magic reads 132 bytes of each and never guesses:
+    a README, a .npy or a thumbnail beside the DICOM files is left out (a
+    DICOMDIR is found, and adds no frames). A DICOM file written without the
+    preamble is not picked up this way; pass such files by path instead
+    (anything :func:`dicomframes.open` accepts)."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_file():
+                continue
+            with open(entry.path, "rb") as fh:
+                head = fh.read(_MAGIC_OFFSET + 4)
+            if head[_MAGIC_OFFSET:] == b"DICM":
+                found.append(entry.path)
+    return sorted(found)
+
+
+def _source_paths(sources: PathLike | Sequence[PathLike]) -> list[str]:
+    if isinstance(sources, (str, bytes, os.PathLike)):
+        path = os.fsdecode(sources)
+        return dicom_files(path) if os.path.isdir(path) else [path]
+    return [os.fsdecode(p) for p in sources]
+
+
+def _select(path: str, count: int, frames: FrameSelector) -> Sequence[int]:
+    """The frame indices of one file that `frames` picks (non-negative)."""
+    if isinstance(frames, str):
+        if frames != "all":
+            raise ValueError(f"frames must be 'all', an int or a callable, not {frames!r}")
+        return range(count)
+    if callable(frames):
+        chosen = frames(path, count)
+    elif isinstance(frames, bool):
+        raise TypeError("frames must be 'all', an int or a callable, not a bool")
+    else:
+        try:
+            chosen = (operator.index(frames),)
+        except TypeError:
+            raise TypeError(f"frames must be 'all', an int or a callable, "
+                            f"not {type(frames).__name__}") from None
+    selected = []
+    for k in chosen:
+        k = operator.index(k)
+        if not -count <= k < count:
+            raise IndexError(f"frame {k} out of range: {path!r} has {count} frame(s)")
+        selected.append(k + count if k < 0 else k)
+    return tuple(selected)
+
+
+class FrameDataset(Dataset):
+    """A map-style :class:`torch.utils.data.Dataset` over the frames of DICOM files.
+
+    `sources`: a folder (its DICOM files, see :func:`dicom_files`), one file,
+    or a sequence of paths. `frames`: ``"all"`` (every frame of every file);
+    an int (that frame of every file; negative counts from the end); or a
+    callable ``(path, n_frames) -> indices`` choosing per file (may return
+    none). Files without Pixel Data contribute no frames. Item ``i`` is frame
+    ``k`` of file ``path`` (see :meth:`frame_index`) as a tensor of shape
+    ``(rows, columns)`` or ``(rows, columns, samples)`` in the frame's dtype,
+    or float32 Modality LUT values with ``rescale=True``; `transform`, if
+    given, is applied to that tensor. Torch supports few operations on uint16
+    and uint32 tensors: convert them in `transform` or use `rescale`.
+
+    Each tensor is made with :func:`torch.from_numpy` from the array the
+    decoder wrote, so it shares that memory: nothing is copied after decoding.
+    Native frames are decoded into a new array (``frame(k, copy=True)``) rather
+    than handed out as read-only views of the file's mapping: torch has no
+    read-only tensors, and an in-place transform (or the caller) writing into a
+    view of a read-only mapping would crash the process. That copy costs what a
+    memcpy does, which DataLoader's batching pays again anyway.
+
+    Files are opened lazily by each process that reads items and kept open
+    (at most `max_open_files` per process, least recently used dropped);
+    pickling drops them, so the dataset works with ``DataLoader(num_workers=N)``
+    under fork and spawn alike.
+    """
+
+    def __init__(self, sources: PathLike | Sequence[PathLike], frames: FrameSelector = "all",
+                 transform: Callable[[torch.Tensor], Any] | None = None,
+                 rescale: bool = False, *, max_open_files: int = 64) -> None:
+        if max_open_files < 1:
+            raise ValueError(f"max_open_files must be at least 1, not {max_open_files}")
+        self.transform = transform
+        self.rescale = bool(rescale)
+        self.max_open_files = max_open_files
+        self._frames_label = (getattr(frames, "__name__", type(frames).__name__)
+                              if callable(frames) else repr(frames))
+        paths: list[str] = []
+        selections: list[Sequence[int]] = []
+        for path in _source_paths(sources):
+            with open_dicom(path) as f:  # header only: no pixel byte is read
+                count = f.number_of_frames
+            if count == 0:
+                continue  # no Pixel Data (a DICOMDIR, a report): no frames to pick from
+            selected = _select(path, count, frames)
+            if selected:
+                paths.append(path)
+                selections.append(selected)
+        self._paths = paths
+        self._selections = selections
+        # _ends[j] = items in files 0..j; item i lives in the first file with _ends[j] > i.
+        self._ends = list(itertools.accumulate(len(s) for s in selections))
+        self._reset_files()
+
+    # ---- per-process open files ---------------------------------------------
+
+    def _reset_files(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._open_files: OrderedDict[str, DicomFile] = OrderedDict()
+
+    def _file(self, path: str) -> DicomFile:
+        if self._pid != os.getpid():
+            # A forked child inherited the parent's files: open its own instead.
+            self._reset_files()
+        with self._lock:
+            f = self._open_files.get(path)
+            if f is not None:
+                self._open_files.move_to_end(path)
+                return f
+        f = open_dicom(path)
+        with self._lock:
+            self._open_files[path] = f
+            while len(self._open_files) > self.max_open_files:
+                # Dropped, not closed: another thread may still be decoding from it;
+                # the mapping goes when the last reference does.
+                self._open_files.popitem(last=False)
+        return f
+
+    def close(self) -> None:
+        """Forget this process's open files (they are reopened on demand)."""
+        self._reset_files()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_pid", "_lock", "_open_files"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset_files()
+
+    # ---- the dataset ---------------------------------------------------------
+
+    @property
+    def paths(self) -> list[str]:
+        """The files that contribute frames, in dataset order."""
+        return list(self._paths)
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def frame_index(self, index: int) -> tuple[str, int]:
+        """``(path, k)``: item `index` is frame `k` of the file at `path`
+        (negative indices count from the end)."""
+        i = operator.index(index)
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"item {i} out of range: the dataset has {n} frame(s)")
+        if i < 0:
+            i += n
+        j = bisect.bisect_right(self._ends, i)
+        start = self._ends[j - 1] if j else 0
+        return self._paths[j], self._selections[j][i - start]
+
+    def __getitem__(self, index: int) -> Any:
+        path, k = self.frame_index(index)
+        f = self._file(path)
+        if self.rescale:
+            array = f.frame(k, copy=True, rescale=True)
+        else:
+            array = f.frame(k, copy=True)
+        if not array.flags.writeable:  # defensive: never hand torch a read-only view
+            array = array.copy()
+        tensor = torch.from_numpy(array)
+        return self.transform(tensor) if self.transform is not None else tensor
+
+    def __repr__(self) -> str:
+        return (f"<dicomframes.torch.FrameDataset: {len(self)} frames from "
+                f"{len(self._paths)} files, frames={self._frames_label}, "
+                f"rescale={self.rescale}>")
