@@ -709,3 +709,38 @@ def test_open_time_does_not_grow_with_pixel_data(large_and_tiny):
     t_tiny, t_large = best(tiny), best(large)
     # Loose behaviour check: the 20 MiB file opens in about the time of a 1 KiB one.
     assert t_large < max(10 * t_tiny, 2e-3), (t_tiny, t_large)
+
+
+# --------------------------------------------------------------------------------------
+# pickling (data-loader workers get files by path)
+# --------------------------------------------------------------------------------------
+
+
+def test_pickle_reopens_by_path(big_file):
+    import pickle
+
+    path, arr = big_file
+    f = dicomframes.open(path, correct_unused_bits=False, max_frame_bytes=1 << 20)
+    blob = pickle.dumps(f)
+    assert len(blob) < 1024, "a path-opened file must not pickle its data"
+    g = pickle.loads(blob)
+    assert g is not f and g.path == str(path) and not g.closed
+    np.testing.assert_array_equal(g.frames(threads=1), arr)
+    assert g._options == f._options
+    f.close()
+    h = pickle.loads(pickle.dumps(f))  # closed: still reopens by path
+    np.testing.assert_array_equal(h[1], arr[1])
+    g.close()
+    h.close()
+
+
+def test_pickle_of_bytes_opened_file(multi):
+    import pickle
+
+    data, arr = multi
+    f = dicomframes.open(data)
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(g.frames(), arr)
+    f.close()
+    with pytest.raises(ValueError, match="closed"):
+        pickle.dumps(f)
