@@ -1,8 +1,9 @@
-"""Command line: ``dicomframes info|frames|demo`` (also ``python -m dicomframes``)."""
+"""Command line: ``dicomframes info|frames|demo|bench`` (also ``python -m dicomframes``)."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -99,6 +100,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """All-frames throughput at 1 and N threads against the installed peers."""
+    from . import bench  # imports peers lazily; keeps the other commands light
+
+    peers = args.peers.split(",") if args.peers else None
+    return bench.run(args.files, threads=args.threads, runs=args.runs, peers=peers,
+                     progress=args.progress, command=args.command_line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dicomframes", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,7 +128,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=200)
     demo.set_defaults(func=cmd_demo)
 
+    bench = sub.add_parser("bench", help="decoding throughput, 1 and N threads, vs peers")
+    bench.add_argument("files", nargs="*", help="default: a small generated set")
+    bench.add_argument("--threads", type=int, default=None, help="N (default: CPU count)")
+    bench.add_argument("--runs", type=int, default=3, help="runs per case (best is shown)")
+    bench.add_argument("--peers", default="", help="comma-separated subset of the peers")
+    bench.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bar on stderr (default: when it is a terminal)")
+    bench.set_defaults(func=cmd_bench)
+
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["dicomframes", *(sys.argv[1:] if argv is None else argv)])
     return args.func(args)
 
 

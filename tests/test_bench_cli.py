@@ -1,0 +1,120 @@
+"""``dicomframes bench``: runs on tiny files and prints the comparison; a peer that is not
+installed is skipped with a note, never an error.  Timings and ratios are not asserted.
+
+The files are written by ``dicomframes.bench.default_files`` (pydicom and whichever
+encoders are installed) at 4 frames of 32 x 32, and every command runs once (``--runs 1``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+
+import numpy as np
+import pytest
+
+import dicomframes
+from dicomframes import bench, cli
+
+pytest.importorskip("pydicom")
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory) -> list[str]:
+    paths, _ = bench.default_files(tmp_path_factory.mktemp("bench"), frames=4, size=32)
+    return paths
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    status = cli.main(["bench", "--runs", "1", "--threads", "2", "--no-progress", *args])
+    return status, capsys.readouterr().out
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def test_default_files_decode_to_the_phantom(tiny_files):
+    """The generated set is lossless: every file decodes to the native one's frames."""
+    with dicomframes.open(tiny_files[0]) as f:
+        expected = f.frames(threads=1)
+    assert expected.shape == (4, 32, 32) and expected.dtype == np.int16
+    for path in tiny_files[1:]:
+        with dicomframes.open(path) as f:
+            assert np.array_equal(f.frames(threads=1), expected), path
+
+
+def test_bench_lists_dicomframes_and_the_installed_peers(capsys, tiny_files):
+    status, out = run_cli(capsys, *tiny_files)
+    assert status == 0
+    assert "| target | decoder | 1 thread | 2 threads |" in out
+    for path in tiny_files:
+        name = path.rsplit("/", 1)[-1]
+        assert f"| {name} | dicomframes | " in out
+        row = next(line for line in out.splitlines() if line.startswith(f"| {name} | dicomframes"))
+        assert "ERR" not in row and "✗" not in row
+    rle = "ct_rle.dcm"
+    assert f"| {rle} | pydicom | " in out  # pydicom's own RLE decoder is always there
+    for peer, module in (("pydicom+pylibjpeg", "rle"), ("dicomsdl", "dicomsdl"),
+                         ("imagecodecs", "imagecodecs")):
+        if installed(module):
+            assert f"| {rle} | {peer} | " in out
+    assert "machine:" in out and "dicomframes " + dicomframes.__version__ in out
+
+
+def test_a_missing_peer_is_skipped_not_an_error(capsys, monkeypatch, tiny_files):
+    monkeypatch.setitem(sys.modules, "dicomsdl", None)  # import dicomsdl now fails
+    monkeypatch.setitem(sys.modules, "imagecodecs", None)
+    status, out = run_cli(capsys, "--peers", "dicomsdl,imagecodecs", *tiny_files[:2])
+    assert status == 0
+    assert "dicomsdl skipped (not installed)" in out
+    assert "imagecodecs skipped (not installed)" in out
+    assert "| dicomsdl |" not in out and "failed:" not in out
+
+
+def test_single_frame_files_are_benchmarked_as_one_series(capsys, tmp_path, tiny_files):
+    with dicomframes.open(tiny_files[0]) as f:
+        frames = f.frames(threads=1)
+    import pydicom
+
+    for k in range(3):
+        ds = pydicom.dcmread(tiny_files[0])
+        ds.NumberOfFrames = 1
+        ds.InstanceNumber = k + 1
+        ds.PixelData = frames[k].astype("<i2").tobytes()
+        ds.save_as(tmp_path / f"slice{k}.dcm", enforce_file_format=True)
+    paths = sorted(str(p) for p in tmp_path.glob("slice*.dcm"))
+    status, out = run_cli(capsys, "--peers", "pydicom", *paths)
+    assert status == 0
+    label = f"3 files in {tmp_path}"
+    assert f"| {label} | dicomframes | " in out and f"| {label} | pydicom | " in out
+
+
+def test_a_file_that_cannot_be_read_is_reported(capsys, tmp_path, tiny_files):
+    bad = tmp_path / "not_dicom.dcm"
+    bad.write_bytes(b"not a DICOM file at all")
+    status, out = run_cli(capsys, "--peers", "pydicom", str(bad), tiny_files[0])
+    assert status == 0
+    assert "not_dicom.dcm" in out and "(not benchmarked)" in out
+
+
+def test_no_files_runs_on_the_default_set(capsys):
+    status, out = run_cli(capsys, "--peers", "pydicom")
+    assert status == 0
+    assert "No FILES given" in out and "| ct_native.dcm | dicomframes | " in out
+
+
+def test_progress_bar_draws_and_clears():
+    stream = io.StringIO()
+    bar = bench.Progress(4, stream=stream, enabled=True, after=0.0)
+    for _ in range(4):
+        bar.step("case")
+    bar.close()
+    text = stream.getvalue()
+    assert "[" + "#" * 30 + "] 4/4" in text and text.endswith("\r")
+    quiet = io.StringIO()
+    bar = bench.Progress(4, stream=quiet)  # not a terminal: nothing drawn
+    bar.step("case")
+    bar.close()
+    assert quiet.getvalue() == ""
