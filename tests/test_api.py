@@ -8,7 +8,6 @@ CT_small.dcm.
 
 from __future__ import annotations
 
-import io
 import json
 import mmap
 import os
@@ -29,12 +28,10 @@ from dicom_files import make_dicom
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.data.data_manager import DATA_ROOT  # noqa: E402
-from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import (  # noqa: E402
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    generate_uid,
 )
 
 PYDICOM_FILES = Path(DATA_ROOT) / "test_files"
