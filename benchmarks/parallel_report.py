@@ -41,7 +41,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPJ_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 from codec_report import versions  # noqa: E402
-from parallel_cases import CASES, NOTES, SORTED, TORCH, inputs, truth  # noqa: E402
+from parallel_cases import CASES, NOTES, inputs, truth  # noqa: E402
 
 from dicomframes import bench  # noqa: E402
 
@@ -87,6 +87,32 @@ def goals(found: dict, outcomes: dict, two: int) -> list[str]:
             if same and ours2:
                 rows.append(f"| {key}: vs imagecodecs(openjpeg-ht) {two}-thread pool (info: "
                             f"the same engine) | {same / ours2:.2f}x | - | info |")
+    return rows
+
+
+def summary(outcomes: dict, two: int) -> list[str]:
+    """One row per input: dicomframes at 1 and `two` threads, its speed-up, and its ratio to
+    the fastest GIL-holding peer and to imagecodecs' pool (the goal columns)."""
+    rows = [f"| input | dicomframes 1T | dicomframes {two}T | {two}T / 1T | fastest GIL-holding "
+            f"peer (its best) | ratio | imagecodecs {two}-thread pool | ratio |",
+            "|---|---:|---:|---:|---|---:|---:|---:|"]
+    for key, o in outcomes.items():
+        one, many = o.best(OURS, [1]), o.best(OURS, [two])
+        peers = [(t, n) for t, n in ((o.best(n, [k for k in o.threads if k <= two]), n)
+                                     for n in bench.GIL_HOLDING) if t]
+        t_peer, peer = min(peers) if peers else (None, None)
+        ic = o.best("imagecodecs", [two])
+
+        def mbs(t):
+            return f"{o.rate(t):.0f}" if t else "-"
+
+        def ratio(t):
+            return f"**{t / many:.2f}x**" if t and many else "-"
+
+        rows.append(f"| {key} | {mbs(one)} | {mbs(many)} | "
+                    f"{f'{one / many:.2f}x' if one and many else '-'} | "
+                    f"{f'{peer} {mbs(t_peer)}' if peer else '-'} | {ratio(t_peer)} | "
+                    f"{mbs(ic)} | {ratio(ic)} |")
     return rows
 
 
@@ -140,7 +166,7 @@ def main(argv=None) -> int:
               f"{o.load[1]} -->", file=sys.stderr, flush=True)
 
     top = max(threads)
-    print(f"\n## All frames, MB/s of decoded output, by thread count\n")
+    print("\n## All frames, MB/s of decoded output, by thread count\n")
     print(f"`best (median)` over {args.runs} interleaved runs; ✗ = output differs from the "
           f"ground truth, ERR = failed, — = not applicable (see the notes). dicomframes uses "
           f"its own pool; a peer runs at 1 thread in its best serial way and at t threads "
@@ -148,6 +174,9 @@ def main(argv=None) -> int:
           f"speed-up; last column: the case's best time (any thread count) / dicomframes' "
           f"at {top} threads.\n")
     for line in bench.table(list(outcomes.values()), names):
+        print(line)
+    print(f"\n## Summary: dicomframes at 1 and {two} threads against the goal peers (MB/s)\n")
+    for line in summary(outcomes, two):
         print(line)
     print("\n## Goals (minimum times)\n")
     print("| goal | measured | target | status |")
