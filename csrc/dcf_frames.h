@@ -13,7 +13,12 @@
  * not increasing, not landing on an item tag) is not trusted: the rules after
  * it apply, and the reason is kept so that it can be reported when none does.
  * Offsets in either table count from the first byte of the first fragment's
- * item tag. */
+ * item tag.
+ *
+ * When the fragments are not indexed (a lazy scan, dcf_scan.h), a table that
+ * passes dcf_offset_table_check places frame k by itself: dcf_walk_frame
+ * reads only frame k's item headers. Where the walk disagrees with the table
+ * the caller indexes every fragment and applies the rules above. */
 #ifndef DCF_FRAMES_H
 #define DCF_FRAMES_H
 
@@ -48,6 +53,40 @@ typedef struct dcf_fragments {
     const uint64_t *lengths;
     size_t count;            /* items, offset table included */
 } dcf_fragments;
+
+/* An offset table's value: `entry_size` 4 (Basic, little endian) or 8
+ * (Extended, in the data set's byte order). */
+typedef struct dcf_offset_table {
+    const uint8_t *data;
+    size_t size;       /* bytes */
+    size_t entry_size; /* 4 or 8 */
+    int big_endian;
+} dcf_offset_table;
+
+#define DCF_LAST_FRAME UINT64_MAX
+
+/* Entry k of the table (k < size / entry_size). */
+uint64_t dcf_offset_table_entry(const dcf_offset_table *table, uint64_t k);
+
+/* 1 when the table can place `frames` frames as far as the table alone can
+ * tell (one entry per frame, the first 0, increasing); else 0, with the reason
+ * in `why` (the words dcf_locate_frames reports). */
+int dcf_offset_table_check(const dcf_offset_table *table, uint64_t frames, char *why,
+                           size_t why_size);
+
+/* Frame k's fragments found by walking its items from table entry k
+ * (relative to `first_item`, the position of the first fragment's item tag)
+ * up to entry k + 1, or for the last frame up to the sequence delimiter or
+ * the end of the data. Every item header must be an item (FFFE,E000) of
+ * defined length lying inside the data, and the walk must end exactly on
+ * entry k + 1 (whose item tag is frame k + 1's to check). On success *count is the number
+ * of fragments and the first min(*count, capacity) value offsets and lengths
+ * are written (call again with more room when *count > capacity). Fails with
+ * DCF_E_PIXEL_DATA (why in `err`) when the items disagree with the table. */
+dcf_status dcf_walk_frame(const uint8_t *data, size_t size, uint64_t first_item,
+                          const dcf_offset_table *table, uint64_t k, int big_endian,
+                          uint64_t *offsets, uint64_t *lengths, size_t capacity,
+                          size_t *count, dcf_error *err);
 
 /* Fill first[k] (index into the fragments, 1-based as the offset table is
  * item 0) and count[k] for each of `frames` frames. `eot` / `eot_size` are the

@@ -18,6 +18,8 @@ typedef struct scanner {
     size_t initial_capacity;
     dcf_scan_result *out;
     dcf_error *err;
+    int lazy;    /* may stop after the top-level Pixel Data's offset table */
+    int stopped; /* did stop there: every run returns at once */
 } scanner;
 
 /* How a run of elements is encoded. UN of undefined length switches its
@@ -215,12 +217,33 @@ static dcf_status scan_items(scanner *s, size_t *pos, size_t limit, int defined,
     }
 }
 
-/* Fragments of encapsulated Pixel Data, the first being the offset table. */
-static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_endian,
-                                 uint32_t pixel_tag, int32_t pixel_index, uint32_t depth)
+static int has_top_level(const scanner *s, uint32_t tag)
 {
-    size_t start = *pos;
-    for (int first = 1;; first = 0) {
+    for (size_t i = 0; i < s->out->count; i++)
+        if (s->out->elements[i].tag == tag && s->out->elements[i].parent < 0)
+            return 1;
+    return 0;
+}
+
+/* May a lazy scan stop after this offset table item? Only for the top-level
+ * Pixel Data, and only when a table can place the frames without the
+ * fragment list (the Extended Offset Table precedes Pixel Data by tag order). */
+static int can_stop_after_table(const scanner *s, int32_t pixel_index, uint32_t depth,
+                                uint32_t table_length)
+{
+    return s->lazy && depth == 0 && s->out->pixel_data == pixel_index &&
+           (table_length > 0 || (has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE) &&
+                                 has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS)));
+}
+
+/* Fragments of encapsulated Pixel Data, the first being the offset table;
+ * `first` is 0 when resuming after it (dcf_scan_complete). */
+static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_endian,
+                                 uint32_t pixel_tag, int32_t pixel_index, uint32_t depth,
+                                 int first)
+{
+    size_t start = (size_t)s->out->elements[pixel_index].offset;
+    for (;; first = 0) {
         size_t at = *pos;
         if (!dcf_fits(at, limit, 8))
             return dcf_fail(s->err, DCF_E_TRUNCATED, pixel_tag, at,
@@ -254,6 +277,12 @@ static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_
         if (st)
             return st;
         *pos = value + length;
+        if (first && can_stop_after_table(s, pixel_index, depth, length)) {
+            s->out->complete = 0;
+            s->out->resume_offset = *pos;
+            s->stopped = 1;
+            return DCF_OK;
+        }
     }
 }
 
@@ -339,7 +368,7 @@ static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding e
             if (depth == 0 && s->out->pixel_data < 0)
                 s->out->pixel_data = index;
             *pos = value;
-            return scan_fragments(s, pos, limit, enc.big_endian, tag, index, depth);
+            return scan_fragments(s, pos, limit, enc.big_endian, tag, index, depth, 1);
         }
         if (!(is_sq || is_un || !enc.explicit_vr))
             return dcf_fail(s->err, DCF_E_MALFORMED, tag, at,
@@ -472,6 +501,8 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
             return st;
         if (until == RUN_FILE_META)
             s->out->elements[first].flags |= DCF_FLAG_FILE_META;
+        if (s->stopped)
+            return DCF_OK;
     }
 }
 
@@ -481,6 +512,7 @@ void dcf_scan_options_init(dcf_scan_options *options)
 {
     options->force_encoding = -1;
     options->max_depth = DCF_DEFAULT_MAX_DEPTH;
+    options->lazy_fragments = 0;
 }
 
 void dcf_scan_result_free(dcf_scan_result *result)
@@ -507,8 +539,18 @@ static int looks_big_endian(const uint8_t *d, size_t pos, size_t size)
 
 static encoding encoding_of(dcf_encoding e)
 {
+    if (e == DCF_ENCODING_DEFLATED)
+        e = DCF_ENCODING_EXPLICIT_LE; /* once inflated */
     encoding enc = {e != DCF_ENCODING_IMPLICIT_LE, e == DCF_ENCODING_EXPLICIT_BE};
     return enc;
+}
+
+/* Headers run ~30 bytes an element; guess the index size once so that a
+ * typical header needs a single allocation. */
+static size_t initial_capacity(size_t size)
+{
+    size_t guess = size / 32 + 16;
+    return guess < INITIAL_CAPACITY ? INITIAL_CAPACITY : guess > 4096 ? 4096 : guess;
 }
 
 dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *options,
@@ -522,16 +564,13 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
     memset(result, 0, sizeof *result);
     result->transfer_syntax = -1;
     result->pixel_data = -1;
+    result->complete = 1;
     dcf_error_clear(err);
     if (!data && size)
         return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "no data");
 
-    /* Headers run ~30 bytes an element; guess the index size once so that a
-     * typical header needs a single allocation. */
-    size_t guess = size / 32 + 16;
     scanner s = {data, size, options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
-                 guess < INITIAL_CAPACITY ? INITIAL_CAPACITY : guess > 4096 ? 4096 : guess,
-                 result, err};
+                 initial_capacity(size), result, err, options->lazy_fragments, 0};
     size_t pos = 0;
     dcf_status st = DCF_OK;
 
@@ -589,8 +628,6 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
         result->encoding_source = DCF_ENCODING_GUESSED;
     }
     result->encoding = (uint8_t)enc;
-    if (enc == DCF_ENCODING_DEFLATED)
-        enc = DCF_ENCODING_EXPLICIT_LE;
 
     st = scan_elements(&s, &pos, size, encoding_of(enc), RUN_TO_LIMIT, -1, 0);
     if (st)
@@ -600,4 +637,51 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
 fail:
     dcf_scan_result_free(result);
     return st;
+}
+
+dcf_status dcf_scan_complete(const uint8_t *data, size_t size, const dcf_scan_options *options,
+                             const dcf_scan_result *partial, dcf_scan_result *full,
+                             dcf_error *err)
+{
+    dcf_scan_options defaults;
+    if (!options) {
+        dcf_scan_options_init(&defaults);
+        options = &defaults;
+    }
+    memset(full, 0, sizeof *full);
+    dcf_error_clear(err);
+    if (partial->complete || partial->pixel_data < 0 ||
+        (size_t)partial->pixel_data >= partial->count || partial->resume_offset > size)
+        return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "not a partial scan of this data");
+
+    /* A copy, not a realloc of `partial`: other threads may be reading it. */
+    *full = *partial;
+    full->elements = NULL;
+    full->capacity = 0;
+    size_t room = partial->count + initial_capacity(size - (size_t)partial->resume_offset);
+    if (room > SIZE_MAX / sizeof(dcf_element) ||
+        !(full->elements = malloc(room * sizeof(dcf_element)))) {
+        memset(full, 0, sizeof *full);
+        return dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, partial->resume_offset,
+                        "out of memory copying the element index (%zu entries)", room);
+    }
+    memcpy(full->elements, partial->elements, partial->count * sizeof(dcf_element));
+    full->capacity = room;
+
+    scanner s = {data, size, options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
+                 INITIAL_CAPACITY, full, err, 0, 0};
+    const dcf_element *pixel = &partial->elements[partial->pixel_data];
+    size_t pos = (size_t)partial->resume_offset;
+    dcf_status st = scan_fragments(&s, &pos, size, (pixel->flags & DCF_FLAG_BIG_ENDIAN) != 0,
+                                   pixel->tag, partial->pixel_data, pixel->depth, 0);
+    if (!st)
+        st = scan_elements(&s, &pos, size, encoding_of((dcf_encoding)partial->encoding),
+                           RUN_TO_LIMIT, -1, 0);
+    if (st) {
+        dcf_scan_result_free(full);
+        return st;
+    }
+    full->complete = 1;
+    full->resume_offset = 0;
+    return DCF_OK;
 }

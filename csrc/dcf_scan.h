@@ -10,7 +10,16 @@
  * implicit VR LE); nested sequences up to a depth bound; encapsulated Pixel
  * Data (offset table item, fragments, sequence delimiter). Deflated data sets
  * are reported (DCF_ENCODING_DEFLATED) so that the caller can inflate them
- * and scan the result with `force_encoding`. */
+ * and scan the result with `force_encoding`.
+ *
+ * Lazy fragments (`lazy_fragments`): when the top-level encapsulated Pixel
+ * Data carries an offset table that can locate frames (a non-empty Basic
+ * Offset Table, or an Extended Offset Table with its lengths before it), the
+ * scan stops after the offset table item, so that opening a file does not
+ * touch one page per fragment header. The index is then a prefix of the full
+ * one (`complete` is 0, `resume_offset` says where it stopped) and
+ * dcf_scan_complete() indexes the rest: fragments, the sequence delimiter and
+ * whatever follows the Pixel Data. */
 #ifndef DCF_SCAN_H
 #define DCF_SCAN_H
 
@@ -30,6 +39,8 @@ extern "C" {
 #define DCF_TAG_SEQUENCE_DELIMITER 0xFFFEE0DDu
 #define DCF_TAG_TRANSFER_SYNTAX 0x00020010u
 #define DCF_TAG_PIXEL_DATA 0x7FE00010u
+#define DCF_TAG_EXTENDED_OFFSET_TABLE 0x7FE00001u
+#define DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS 0x7FE00002u
 #define DCF_TAG_FLOAT_PIXEL_DATA 0x7FE00008u
 #define DCF_TAG_DOUBLE_PIXEL_DATA 0x7FE00009u
 
@@ -74,6 +85,7 @@ enum {
 typedef struct dcf_scan_options {
     int force_encoding;  /* -1: from the file; else a dcf_encoding for the data set */
     uint32_t max_depth;  /* 0: DCF_DEFAULT_MAX_DEPTH */
+    int lazy_fragments;  /* 1: stop after a usable offset table (see above) */
 } dcf_scan_options;
 
 typedef struct dcf_scan_result {
@@ -88,6 +100,8 @@ typedef struct dcf_scan_result {
     uint8_t has_file_meta;
     uint8_t encoding;          /* dcf_encoding of the data set */
     uint8_t encoding_source;   /* DCF_ENCODING_FROM_META, ... */
+    uint8_t complete;          /* 0: stopped after the Pixel Data's offset table */
+    uint64_t resume_offset;    /* when not complete: the first fragment's item tag */
 } dcf_scan_result;
 
 void dcf_scan_options_init(dcf_scan_options *options);
@@ -99,6 +113,16 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
                     dcf_scan_result *result, dcf_error *err);
 
 void dcf_scan_result_free(dcf_scan_result *result);
+
+/* Index what a lazy scan left out: copy `partial` (not complete) into
+ * `full` and scan on from `partial->resume_offset` to the end of the data,
+ * with the same `options` (its `lazy_fragments` is ignored). `partial` is
+ * left untouched, so that readers of it need no lock; on failure `err` says
+ * what and where (exactly what the eager scan would have said) and `full`
+ * is freed. */
+dcf_status dcf_scan_complete(const uint8_t *data, size_t size, const dcf_scan_options *options,
+                             const dcf_scan_result *partial, dcf_scan_result *full,
+                             dcf_error *err);
 
 /* Map a Transfer Syntax UID (trailing NUL/space padding allowed) to the
  * encoding of its data set. */

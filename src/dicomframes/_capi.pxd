@@ -30,6 +30,7 @@ cdef extern from "dcf_scan.h" nogil:
     ctypedef struct dcf_scan_options:
         int force_encoding
         uint32_t max_depth
+        int lazy_fragments
 
     ctypedef struct dcf_scan_result:
         dcf_element *elements
@@ -43,11 +44,17 @@ cdef extern from "dcf_scan.h" nogil:
         uint8_t has_file_meta
         uint8_t encoding
         uint8_t encoding_source
+        uint8_t complete
+        uint64_t resume_offset
 
     void dcf_scan_options_init(dcf_scan_options *options)
     dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *options,
                         dcf_scan_result *result, dcf_error *err)
     void dcf_scan_result_free(dcf_scan_result *result)
+    dcf_status dcf_scan_complete(const uint8_t *data, size_t size,
+                                 const dcf_scan_options *options,
+                                 const dcf_scan_result *partial, dcf_scan_result *full,
+                                 dcf_error *err)
 
 
 cdef extern from "dcf_native.h" nogil:
@@ -88,6 +95,19 @@ cdef extern from "dcf_frames.h" nogil:
         const uint64_t *offsets
         const uint64_t *lengths
         size_t count
+
+    ctypedef struct dcf_offset_table:
+        const uint8_t *data
+        size_t size
+        size_t entry_size
+        int big_endian
+
+    int dcf_offset_table_check(const dcf_offset_table *table, uint64_t frames, char *why,
+                               size_t why_size)
+    dcf_status dcf_walk_frame(const uint8_t *data, size_t size, uint64_t first_item,
+                              const dcf_offset_table *table, uint64_t k, int big_endian,
+                              uint64_t *offsets, uint64_t *lengths, size_t capacity,
+                              size_t *count, dcf_error *err)
 
     dcf_status dcf_locate_frames(const dcf_fragments *fragments, const uint8_t *eot,
                                  size_t eot_size, int eot_big_endian, uint64_t frames,

@@ -3,17 +3,29 @@
 
 The index stays in C memory; lookups run over it in C, and the numpy view of
 it (`ElementIndex.array()`) is built only when someone asks for it.
+
+A lazy scan (`scan(..., lazy=True)`) may stop after the offset table of the
+top-level encapsulated Pixel Data (see csrc/dcf_scan.h). The index then holds
+every element before the Pixel Data, which is all that metadata lookups need;
+whatever needs the rest (its length, `array()`, `children(-1)`, a lookup of a
+tag that sorts after the Pixel Data, the fragments) first completes the scan,
+once, under a lock, and then answers exactly as an eager scan would.
 """
+import threading
+
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 cimport numpy as cnp
 import numpy as np
 
+from libc.stdlib cimport free
+
 from dicomframes._capi cimport (
-    DCF_OK, dcf_element, dcf_error, dcf_scan, dcf_scan_options, dcf_scan_options_init,
-    dcf_scan_result, dcf_scan_result_free, error_from,
+    DCF_OK, dcf_element, dcf_error, dcf_scan, dcf_scan_complete, dcf_scan_options,
+    dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
+from dicomframes.errors import from_status
 
 cnp.import_array()
 
@@ -60,6 +72,13 @@ cdef class ElementIndex:
 
     cdef dcf_scan_result result
     cdef object _array
+    # What completing a lazy scan needs: the scanned object (a reference, not a
+    # buffer export, so that the file can still be closed), the options, a lock.
+    cdef object _data
+    cdef dcf_scan_options _options
+    cdef object _lock
+    cdef object _failure       # (status, tag, offset, message) of a failed completion
+    cdef dcf_element *_retired # the partial index: another thread may still read it
     cdef readonly uint64_t meta_offset
     cdef readonly uint64_t dataset_offset
     cdef readonly int32_t transfer_syntax
@@ -71,17 +90,80 @@ cdef class ElementIndex:
 
     def __dealloc__(self):
         dcf_scan_result_free(&self.result)
+        free(self._retired)
+
+    @property
+    def complete(self):
+        """False while a lazy scan has not indexed the Pixel Data's fragments
+        and what follows them (see `finish`)."""
+        return bool(self.result.complete)
+
+    @property
+    def indexed(self):
+        """Elements indexed so far (`len()` completes the scan first)."""
+        return self.result.count
+
+    def finish(self):
+        """Complete a lazy scan: index the fragments and whatever follows the
+        Pixel Data. Thread-safe; done once. Raises the error an eager scan
+        would have raised at open (again on every later call)."""
+        if not self.result.complete:
+            self._finish()
+
+    cdef int _finish(self) except -1:
+        cdef dcf_scan_result full
+        cdef dcf_error err
+        cdef int status
+        cdef const unsigned char[::1] data
+        cdef const unsigned char *ptr
+        with self._lock:
+            if self.result.complete:
+                return 0
+            if self._failure is not None:
+                raise from_status(*self._failure)
+            try:
+                data = self._data
+            except ValueError:  # the memoryview was released
+                raise ValueError("the data was closed before its Pixel Data fragments were "
+                                 "indexed") from None
+            ptr = &data[0] if data.shape[0] > 0 else EMPTY
+            with nogil:
+                status = dcf_scan_complete(ptr, data.shape[0], &self._options, &self.result,
+                                           &full, &err)
+            if status != DCF_OK:
+                if status != 5:  # out of memory may pass; anything else is in the data
+                    self._failure = (<int>err.status, err.tag, err.offset,
+                                     err.message.decode("utf-8", "replace"))
+                raise error_from(&err)
+            # Swapped while holding the GIL; the partial array stays allocated
+            # because a reader in another thread may hold a pointer into it.
+            self._retired = self.result.elements
+            self.result = full
+            self._data = None
+        return 0
+
+    cdef inline bint _beyond_prefix(self, int32_t parent):
+        """Would the children of `parent` (-1: top level) lie partly after
+        where a lazy scan stopped? Nested data sets before the Pixel Data are
+        wholly indexed."""
+        return not self.result.complete and (parent < 0 or parent >= self.result.pixel_data)
 
     def __len__(self):
+        if not self.result.complete:
+            self._finish()
         return self.result.count
 
     cdef inline void _check(self, Py_ssize_t i) except *:
+        if i >= 0 and <size_t>i >= self.result.count and not self.result.complete:
+            self._finish()
         if i < 0 or <size_t>i >= self.result.count:
             raise IndexError(f"element {i} out of range")
 
     def array(self):
         """The index as a read-only numpy structured array (ELEMENT_DTYPE)."""
         cdef cnp.ndarray out
+        if not self.result.complete:
+            self._finish()
         if self._array is None:
             out = np.empty(self.result.count, dtype=ELEMENT_DTYPE)
             if self.result.count:
@@ -98,16 +180,30 @@ cdef class ElementIndex:
         return (e.tag, e.vr[:2].decode("latin-1"), e.flags, e.offset, e.length)
 
     def find(self, int32_t parent, uint32_t tag):
-        """Index of the first child of `parent` (-1: top level) with `tag`, or -1."""
+        """Index of the first child of `parent` (-1: top level) with `tag`, or -1.
+        On a lazy index a top-level tag sorting before the Pixel Data is not
+        looked for after it (data set elements ascend by tag, PS3.5 7.1)."""
+        cdef Py_ssize_t found = self._find(parent, tag, <size_t>(parent + 1))
+        cdef size_t searched = self.result.count
+        if found >= 0 or not self._beyond_prefix(parent):
+            return found
+        if parent < 0 and tag < self.result.elements[self.result.pixel_data].tag:
+            return -1
+        self._finish()
+        return self._find(parent, tag, searched)
+
+    cdef Py_ssize_t _find(self, int32_t parent, uint32_t tag, size_t start):
         cdef size_t i
         cdef dcf_element *e = self.result.elements
-        for i in range(<size_t>(parent + 1), self.result.count):
+        for i in range(start, self.result.count):
             if e[i].tag == tag and e[i].parent == parent:
                 return <Py_ssize_t>i
         return -1
 
     def children(self, int32_t parent):
         """{tag: index} of the direct children of `parent` (-1: top level)."""
+        if self._beyond_prefix(parent):
+            self._finish()
         cdef size_t i
         cdef dcf_element *e = self.result.elements
         cdef dict table = {}
@@ -118,6 +214,8 @@ cdef class ElementIndex:
 
     def items_of(self, int32_t parent):
         """Indices of the items (or fragments) directly under `parent`."""
+        if self._beyond_prefix(parent):
+            self._finish()
         cdef size_t i
         cdef dcf_element *e = self.result.elements
         cdef list found = []
@@ -128,6 +226,8 @@ cdef class ElementIndex:
 
     def fragments(self, int32_t parent):
         """(offsets, lengths) uint64 arrays of the fragments under `parent`."""
+        if self._beyond_prefix(parent):
+            self._finish()
         cdef size_t i, n = 0
         cdef dcf_element *e = self.result.elements
         for i in range(<size_t>(parent + 1), self.result.count):
@@ -200,11 +300,16 @@ cdef object _read_cs(dcf_element *e, const unsigned char[::1] data):
     return text.strip(b" \x00").decode("latin-1")
 
 
-def scan(const unsigned char[::1] data not None, int force_encoding=-1, unsigned int max_depth=0):
-    """Index the DICOM data in `data` and return an ElementIndex.
+def scan(object source not None, int force_encoding=-1, unsigned int max_depth=0,
+         bint lazy=False):
+    """Index the DICOM data in `source` (a bytes-like object) and return an
+    ElementIndex. `lazy`: stop after the offset table of the top-level
+    encapsulated Pixel Data when that table can place the frames; the index
+    then keeps a reference to `source` to complete itself when asked.
 
     Raises a DicomFramesError subclass naming the tag and byte offset on bad data.
     """
+    cdef const unsigned char[::1] data = source
     cdef dcf_scan_options options
     cdef dcf_error err
     cdef int status
@@ -215,10 +320,15 @@ def scan(const unsigned char[::1] data not None, int force_encoding=-1, unsigned
     options.force_encoding = force_encoding
     if max_depth:
         options.max_depth = max_depth
+    options.lazy_fragments = lazy
     with nogil:
         status = dcf_scan(ptr, size, &options, &index.result, &err)
     if status != DCF_OK:
         raise error_from(&err)
+    if not index.result.complete:
+        index._data = source
+        index._options = options
+        index._lock = threading.Lock()
     index.meta_offset = index.result.meta_offset
     index.dataset_offset = index.result.dataset_offset
     index.transfer_syntax = index.result.transfer_syntax

@@ -167,12 +167,14 @@ class DicomFile:
             view = view.cast("B")
         self._buffer = view
         try:
-            index = _scan.scan(view, -1, max_depth)
+            # Lazy: the fragments of compressed Pixel Data with an offset table
+            # are indexed only if something needs them (see _scan.pyx).
+            index = _scan.scan(view, -1, max_depth, True)
             if index.encoding == _scan.ENCODING_DEFLATED:
                 inflated = self._inflate(view, index.dataset_offset, max_inflated_bytes)
                 view.release()
                 view = self._buffer = inflated
-                index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth)
+                index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth, True)
         except BaseException:
             view.release()  # so that open() can unmap the file at once
             raise
@@ -269,7 +271,12 @@ class DicomFile:
 
     def __repr__(self) -> str:
         name = self.path or "<bytes>"
-        state = "closed" if self._closed else f"{len(self._index)} elements"
+        if self._closed:
+            state = "closed"
+        elif self._index.complete:
+            state = f"{len(self._index)} elements"
+        else:  # not worth indexing the fragments for
+            state = f"{self._index.indexed} elements before the Pixel Data fragments"
         return f"<dicomframes.DicomFile {name!r} {state}>"
 
     # ---- elements and values -------------------------------------------

@@ -115,12 +115,21 @@ _MARKERS = {"j2k": _frames.MARKER_J2K, "htj2k": _frames.MARKER_J2K,
             "jpegls": _frames.MARKER_JPEG, "jpeg": _frames.MARKER_JPEG,
             "rle": _frames.MARKER_RLE}
 TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
+EOT_RULE = _frames.RULES[1]
+BOT_RULE = _frames.RULES[2]
 
 
 class EncapsulatedFrames:
-    """Compressed Pixel Data: frame k is one or more fragments, located once
-    (see csrc/dcf_frames.h for the rules) and decoded in C with the GIL
-    released, straight from the mapping when the frame is a single fragment."""
+    """Compressed Pixel Data: frame k is one or more fragments, located (see
+    csrc/dcf_frames.h for the rules) and decoded in C with the GIL released,
+    straight from the mapping when the frame is a single fragment.
+
+    When the scan stopped after the offset table (a lazy index, see _scan.pyx)
+    and the table passes the checks it can pass alone, frame k is located by
+    walking only its own item headers, and remembered. Once the index is
+    complete (asked for by someone, or because a walk disagreed with the
+    table), every frame is located from the full fragment list by the rules,
+    exactly as for an eagerly scanned file."""
 
     def __init__(self, buffer: memoryview, index: Any, pixel_index: int,
                  pixels: PixelDescription, ts: TransferSyntax) -> None:
@@ -130,35 +139,105 @@ class EncapsulatedFrames:
         self.dtype = pixels.dtype
         self.shape = pixels.frame_shape
         self.decode_frame = codec_for(ts)
-        offsets, lengths = index.fragments(pixel_index)
+        self._index = index
+        self._pixel_index = pixel_index
+        self._eot: memoryview | None = None
+        self._eot_big_endian = False
         eot_index = index.find(-1, TAG_EXTENDED_OFFSET_TABLE)
-        eot = None
-        eot_big_endian = False
         if eot_index >= 0:
             _, _, eot_flags, eot_offset, eot_length = index.record(eot_index)
-            eot = buffer[eot_offset:eot_offset + eot_length]
-            eot_big_endian = bool(eot_flags & _scan.FLAG_BIG_ENDIAN)
-        first, count, self.rule = _frames.locate_frames(
-            buffer, offsets, lengths, eot, eot_big_endian, pixels.number_of_frames,
-            _MARKERS.get(ts.codec or "", _frames.MARKER_NONE))
+            self._eot = buffer[eot_offset:eot_offset + eot_length]
+            self._eot_big_endian = bool(eot_flags & _scan.FLAG_BIG_ENDIAN)
+        # Every frame located from the full fragment list: (first, count,
+        # offsets, lengths, rule), Python lists; set once, read without a lock.
+        self._all: tuple | None = None
+        # The lazy path: (table, entry size, table big endian, first item, items
+        # big endian, rule), and frame k -> (offsets, lengths) found by walks.
+        self._lazy: tuple | None = None
+        self._walked: dict[int, tuple[list[int], list[int]]] = {}
+        if not index.complete:
+            self._lazy = self._table_for_walks()
+        if self._lazy is None:
+            self._locate_all()
+
+    def _table_for_walks(self) -> tuple | None:
+        """The offset table the rules would try first, if it passes the checks
+        it can pass without the fragments (else None: locate them all)."""
+        frames = self.pixels.number_of_frames
+        _, _, flags, bot_offset, bot_length = self._index.record(self._pixel_index + 1)
+        first_item = bot_offset + bot_length
+        items_big_endian = bool(flags & _scan.FLAG_BIG_ENDIAN)
+        candidates = []
+        if self._eot is not None:
+            candidates.append((self._eot, 8, self._eot_big_endian, EOT_RULE))
+        candidates.append((self.buffer[bot_offset:bot_offset + bot_length], 4, False, BOT_RULE))
+        for table, entry_size, big_endian, rule in candidates:
+            if not _frames.check_offset_table(table, entry_size, big_endian, frames):
+                return table, entry_size, big_endian, first_item, items_big_endian, rule
+        return None
+
+    def _locate_all(self, k: int | None = None) -> tuple:
+        """Locate every frame from the full fragment list (indexing it first if
+        the scan was lazy). A failure to index it, met while locating frame k,
+        is reported as frame k's."""
+        located = self._all
+        if located is not None:
+            return located
+        try:
+            offsets, lengths = self._index.fragments(self._pixel_index)
+        except DicomFramesError as exc:
+            if k is None:
+                raise
+            raise type(exc)(f"frame {k}: {exc}", tag=exc.tag, offset=exc.offset,
+                            frame=k) from None
+        first, count, rule = _frames.locate_frames(
+            self.buffer, offsets, lengths, self._eot, self._eot_big_endian,
+            self.pixels.number_of_frames, _MARKERS.get(self.ts.codec or "", _frames.MARKER_NONE))
         # Python ints: indexing numpy arrays per call costs more than the lists.
-        self._first = first.tolist()
-        self._count = count.tolist()
-        self._offsets = offsets.tolist()
-        self._lengths = lengths.tolist()
+        located = self._all = (first.tolist(), count.tolist(), offsets.tolist(),
+                               lengths.tolist(), rule)
+        return located
+
+    @property
+    def rule(self) -> str:
+        """How the frames were located (the rule of csrc/dcf_frames.h). Once
+        the index is complete, always the rule over the full fragment list."""
+        if self._all is None and (self._lazy is None or self._index.complete):
+            self._locate_all()
+        return self._all[4] if self._all is not None else self._lazy[5]
+
+    def fragments_of(self, k: int) -> tuple[list[int], list[int]]:
+        """Value offsets and lengths of frame k's fragments."""
+        located = self._all
+        if located is None:
+            if not self._index.complete:
+                walked = self._walked.get(k)
+                if walked is not None:
+                    return walked
+                table, entry_size, big_endian, first_item, items_big_endian, _ = self._lazy
+                walked = _frames.walk_frame(self.buffer, first_item, table, entry_size,
+                                            big_endian, k, items_big_endian)
+                if walked is not None:
+                    self._walked[k] = walked
+                    return walked
+            located = self._locate_all(k)
+        first, count, offsets, lengths, _ = located
+        start = first[k]
+        return offsets[start:start + count[k]], lengths[start:start + count[k]]
 
     def view(self, k: int) -> None:
         return None
 
     def check_present(self, k: int) -> None:
-        """Every located frame has its fragments (the scanner checked them). RLE
-        also bounds the output before it is allocated: a PackBits run of 2 bytes
-        gives at most 128, so a frame decodes to at most 64 times its size."""
+        """Every located frame has its fragments (the scan or the walk checked
+        them). RLE also bounds the output before it is allocated: a PackBits
+        run of 2 bytes gives at most 128, so a frame decodes to at most 64
+        times its size."""
         if self.ts.codec == "rle":
-            first, count = self._first[k], self._count[k]
-            encoded = sum(self._lengths[first:first + count])
+            offsets, lengths = self.fragments_of(k)
+            encoded = sum(lengths)
             if self.pixels.frame_nbytes > 64 * encoded:
-                offset = self._offsets[first]
+                offset = offsets[0]
                 raise TruncatedError(
                     f"frame {k} (RLE Lossless, fragment at offset {offset}) has {encoded} "
                     f"bytes, which cannot decode to the {self.pixels.frame_nbytes} bytes of a "
@@ -167,17 +246,17 @@ class EncapsulatedFrames:
 
     def fragment_offset(self, k: int) -> int:
         """Byte offset of frame k's first fragment value in the file."""
-        return self._offsets[self._first[k]]
+        return self.fragments_of(k)[0][0]
 
     def encoded(self, k: int) -> memoryview | bytes:
         """Frame k's codestream: a view of the mapping for a single fragment,
         else the fragments gathered into a new bytes object."""
-        first, count = self._first[k], self._count[k]
-        if count == 1:
-            start = self._offsets[first]
-            return self.buffer[start:start + self._lengths[first]]
-        return b"".join(self.buffer[self._offsets[i]:self._offsets[i] + self._lengths[i]]
-                        for i in range(first, first + count))
+        offsets, lengths = self.fragments_of(k)
+        if len(offsets) == 1:
+            start = offsets[0]
+            return self.buffer[start:start + lengths[0]]
+        return b"".join(self.buffer[start:start + length]
+                        for start, length in zip(offsets, lengths))
 
     def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1) -> None:
         """Decode frame k into `target`; `reduce` and `threads` reach J2K/HTJ2K only
