@@ -72,37 +72,71 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+class _Blocks:
+    """Positions 0..count-1 split into one contiguous block per worker. A worker
+    takes its own block in order, then steals from the far end of the block
+    with the most left. Contiguous blocks keep each thread's output writes
+    together: interleaved frames would have two threads faulting in the same
+    (huge) pages of a fresh output array, which the kernel serialises.
+
+    After a failure at position p, only positions below p are handed out, so
+    that the failure raised is the one of the first failing position."""
+
+    def __init__(self, count: int, workers: int) -> None:
+        bounds = [count * w // workers for w in range(workers + 1)]
+        self.next = bounds[:-1]
+        self.end = bounds[1:]
+        self.limit = count
+        self.lock = threading.Lock()
+
+    def take(self, worker: int) -> int | None:
+        with self.lock:
+            if self.next[worker] < min(self.end[worker], self.limit):
+                position = self.next[worker]
+                self.next[worker] += 1
+                return position
+            victim = max(range(len(self.end)),
+                         key=lambda w: min(self.end[w], self.limit) - self.next[w])
+            if min(self.end[victim], self.limit) > self.next[victim]:
+                self.end[victim] = min(self.end[victim], self.limit) - 1
+                return self.end[victim]
+            return None
+
+    def failed(self, position: int) -> None:
+        with self.lock:
+            self.limit = min(self.limit, position)
+
+
 def run_parallel(task: Callable[[int], None], count: int, threads: int) -> None:
     """Call ``task(i)`` for i in range(count) on up to `threads` threads (the
-    caller's included), taking the next i as each finishes. The first failure
-    stops the handing out of work; once every thread has stopped, the failure
-    of the lowest i is raised. Nothing is raised while work is still running."""
+    caller's included), each working through its own contiguous block and then
+    helping the others. When a task fails, positions after it are no longer
+    started; once every thread has stopped, the failure of the lowest position
+    is raised. Nothing is raised while work is still running."""
     workers = min(threads, count)
     if workers <= 1 or getattr(_inside, "active", False):
         for i in range(count):
             task(i)
         return
-    positions = iter(range(count))  # next() on a range iterator is atomic
+    blocks = _Blocks(count, workers)
     failures: list[tuple[int, BaseException]] = []
-    stop = threading.Event()
 
-    def work() -> None:
-        for i in positions:
-            if stop.is_set():
+    def work(worker: int) -> None:
+        while True:
+            position = blocks.take(worker)
+            if position is None:
                 return
             try:
-                task(i)
+                task(position)
             except BaseException as exc:  # re-raised in the caller below
-                failures.append((i, exc))
-                stop.set()
-                return
+                failures.append((position, exc))
+                blocks.failed(position)
 
     pool = _executor(workers - 1)
-    futures = [pool.submit(work) for _ in range(workers - 1)]
-    work()
+    futures = [pool.submit(work, worker) for worker in range(1, workers)]
+    work(0)
     for future in futures:
-        if not future.cancel():  # still queued: the work is already done, drop it
+        if not future.cancel():  # still queued: its block was taken over, drop it
             future.result()
     if failures:
-        failures.sort(key=lambda failure: failure[0])
-        raise failures[0][1]
+        raise min(failures, key=lambda failure: failure[0])[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -57,7 +58,7 @@ class PixelDescription:
         return self.samples_per_pixel == 3 and self.photometric_interpretation in (
             "YBR_FULL", "YBR_FULL_422")
 
-    @property
+    @cached_property  # asked for on every frame
     def dtype(self) -> np.dtype:
         """Native-order dtype of decoded values (uint8 for 1-bit data)."""
         if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
@@ -68,13 +69,13 @@ class PixelDescription:
         kind = "i" if self.pixel_representation == 1 else "u"
         return np.dtype(f"={kind}{size}")
 
-    @property
+    @cached_property  # asked for on every frame
     def frame_shape(self) -> tuple[int, ...]:
         if self.samples_per_pixel == 1:
             return (self.rows, self.columns)
         return (self.rows, self.columns, self.samples_per_pixel)
 
-    @property
+    @cached_property  # asked for on every frame
     def frame_nbytes(self) -> int:
         """Bytes of one decoded frame."""
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
