@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 import dicomframes
-from dicomframes import UnsupportedError
 
 from dicom_files import make_dicom
 
@@ -46,6 +45,8 @@ def group_pair(groups, index: int) -> tuple | None:
 
 
 def expected_rescale(ds, frame: np.ndarray, k: int) -> np.ndarray:
+    if ds.get("ModalityLUTSequence"):
+        return np.asarray(apply_rescale(frame, ds)).astype(np.float32)
     pair = (group_pair(ds.get("PerFrameFunctionalGroupsSequence"), k)
             or group_pair(ds.get("SharedFunctionalGroupsSequence"), 0)
             or pydicom_pair(ds))
@@ -76,10 +77,6 @@ def test_corpus_rescale_equals_pydicom(corpus_entry, corpus_dir):
             ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
         except Exception as exc:  # files pydicom cannot parse are covered elsewhere
             pytest.skip(f"pydicom cannot read the header: {exc}")
-    if "ModalityLUTSequence" in ds:
-        with dicomframes.open(path) as f, pytest.raises(UnsupportedError):
-            f.frame(0, rescale=True)
-        return
     check_file(path, ds)
 
 
@@ -154,13 +151,41 @@ def test_out_and_read_frames():
                                       np.concatenate([out, out]))
 
 
-def test_modality_lut_sequence_is_refused():
+def lut_file(*, ow: bool, first: int, syntax=None, depth: int = 16) -> tuple[bytes, Dataset]:
+    rng = np.random.default_rng(first + 100)
+    # A negative first mapped value goes with signed data (pydicom overflows otherwise).
+    arr = rng.integers(-50 if first < 0 else 0, 600, (2, 8, 9)).astype(
+        np.int16 if first < 0 else np.uint16)
+    table = rng.integers(0, 1 << depth, 500).astype(np.uint16)
+    lut = Dataset()
+    lut.add_new(0x00283002, "SS" if first < 0 else "US", [len(table), first, depth])
+    lut.ModalityLUTType = "HU"
+    if ow:
+        order = ">" if syntax == BIG_ENDIAN else "<"
+        lut.add_new(0x00283006, "OW", table.astype(f"{order}u2").tobytes())
+    else:
+        lut.add_new(0x00283006, "US", table.tolist())
+    kwargs = {"syntax": syntax} if syntax else {}
+    data = make_dicom(arr, frames=2, extra={"ModalityLUTSequence": [lut]}, **kwargs)
+    return data, pydicom.dcmread(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("ow", [False, True], ids=["US", "OW"])
+@pytest.mark.parametrize("syntax", [None, BIG_ENDIAN], ids=["le", "be"])
+@pytest.mark.parametrize("first", [0, 100, -20])
+def test_modality_lut_sequence_equals_pydicom(ow, syntax, first):
+    # Stored values run from 0 (-50) to 599 against a 500-entry table starting at `first`:
+    # both ends are clipped as pydicom clips them.
+    data, ds = lut_file(ow=ow, first=first, syntax=syntax)
+    check_file(data, ds)
+
+
+def test_bad_modality_lut_raises():
     lut = Dataset()
     lut.LUTDescriptor = [4, 0, 16]
-    lut.add_new(0x00283006, "US", [0, 10, 20, 30])  # LUT Data
-    lut.ModalityLUTType = "HU"
+    lut.add_new(0x00283006, "US", [0, 10])  # fewer entries than the descriptor says
     data = make_dicom(np.zeros((4, 4), np.uint16), extra={"ModalityLUTSequence": [lut]})
     with dicomframes.open(data) as f:
-        with pytest.raises(UnsupportedError, match="Modality LUT Sequence"):
+        with pytest.raises(dicomframes.MalformedError, match="LUT Data"):
             f.frame(0, rescale=True)
         f.frame(0)  # without rescale it decodes

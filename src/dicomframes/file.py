@@ -495,7 +495,8 @@ class DicomFile:
             table = None
             if rescale:
                 if self._rescale is None:
-                    self._rescale = RescaleTable(self._root, self.number_of_frames)
+                    big_endian = self.transfer_syntax_uid == "1.2.840.10008.1.2.2"
+                    self._rescale = RescaleTable(self._root, self.number_of_frames, big_endian)
                 table = self._rescale
             output = self._outputs[key] = FrameOutput(
                 source, to_rgb=key[0] and self.pixels.is_ybr_full, rescale=table,
@@ -516,8 +517,8 @@ class DicomFile:
         of the mapping (no copy) unless `copy` is true or `out` is given.
         `as_rgb` converts YBR_FULL / YBR_FULL_422 to RGB, like pydicom.
         `rescale` applies the Modality LUT (Rescale Slope and Intercept, from the
-        top level or the frame's functional groups) and gives float32 values
-        equal to pydicom's ``apply_rescale``. `reduce` (JPEG 2000 / HTJ2K only)
+        top level or the frame's functional groups, or a Modality LUT Sequence)
+        and gives float32 values equal to pydicom's ``apply_rescale``. `reduce` (JPEG 2000 / HTJ2K only)
         decodes at 1/2**reduce of the size, skipping the finest wavelet levels.
         """
         if self._closed:

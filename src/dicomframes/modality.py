@@ -1,24 +1,31 @@
-"""The Modality LUT of each frame: Rescale Slope and Intercept (PS3.3 C.11.1).
+"""The Modality LUT of each frame: Rescale Slope and Intercept, or a Modality
+LUT Sequence (PS3.3 C.11.1).
 
 Classic objects carry them at the top level; enhanced multi-frame objects in
 the Pixel Value Transformation Sequence of their functional groups, per frame
 or shared by all frames (PS3.3 C.7.6.16.2.9). A frame's own group wins over
 the shared one, which wins over the top level. As in pydicom's
 ``apply_rescale``, the transformation applies only where both Slope and
-Intercept are given; otherwise the values pass through unchanged.
+Intercept are given; otherwise the values pass through unchanged. A Modality
+LUT Sequence, where present, takes precedence, as in pydicom: values below the
+first mapped value take the first entry, values past the table the last.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import UnsupportedError, format_tag
+import numpy as np
 
-__all__ = ["RescaleTable"]
+from .errors import MalformedError, UnsupportedError, format_tag
+
+__all__ = ["ModalityLut", "RescaleTable"]
 
 TAG_RESCALE_INTERCEPT = 0x00281052
 TAG_RESCALE_SLOPE = 0x00281053
 TAG_MODALITY_LUT_SEQUENCE = 0x00283000
+TAG_LUT_DESCRIPTOR = 0x00283002
+TAG_LUT_DATA = 0x00283006
 TAG_PIXEL_VALUE_TRANSFORMATION_SEQUENCE = 0x00289145
 TAG_SHARED_FUNCTIONAL_GROUPS = 0x52009229
 TAG_PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230
@@ -50,15 +57,45 @@ def _group_pair(group: Any) -> tuple[float, float] | None:
     return _pair(transformations[0])
 
 
+class ModalityLut:
+    """A Modality LUT Sequence's table: ``out = table[clip(stored - first, 0, n - 1)]``."""
+
+    def __init__(self, item: Any, big_endian: bool) -> None:
+        descriptor = item.value(TAG_LUT_DESCRIPTOR, None)
+        data = item.value(TAG_LUT_DATA, None)
+        if not isinstance(descriptor, list) or len(descriptor) != 3 or data is None:
+            raise MalformedError(
+                f"Modality LUT Sequence {format_tag(TAG_MODALITY_LUT_SEQUENCE)}: needs an LUT "
+                f"Descriptor of 3 numbers and LUT Data, found {descriptor!r}",
+                tag=TAG_LUT_DESCRIPTOR)
+        entries, self.first, depth = (int(v) for v in descriptor)
+        entries = entries or 1 << 16  # PS3.3 C.11.1.1.1: 0 means 65536
+        if depth not in (8, 16):
+            raise UnsupportedError(f"Modality LUT with {depth}-bit entries (8 or 16 expected)",
+                                   tag=TAG_LUT_DESCRIPTOR)
+        if isinstance(data, (bytes, bytearray, memoryview)):  # OW: words in the file's order
+            values = np.frombuffer(bytes(data), dtype=">u2" if big_endian else "<u2")
+        else:
+            values = np.asarray(data if isinstance(data, list) else [data])
+        if len(values) < entries:
+            raise MalformedError(
+                f"Modality LUT Data {format_tag(TAG_LUT_DATA)} has {len(values)} entries, the "
+                f"descriptor says {entries}", tag=TAG_LUT_DATA)
+        self.table = values[:entries].astype(f"uint{depth}").astype(np.float32)
+
+    def apply(self, stored: np.ndarray, out: np.ndarray) -> None:
+        """Look up every stored value of `stored` into `out` (float32)."""
+        index = stored.astype(np.int64) - self.first
+        np.clip(index, 0, len(self.table) - 1, out=index)
+        np.take(self.table, index.reshape(out.shape), out=out)
+
+
 class RescaleTable:
     """Slope and intercept for every frame of one file, read once."""
 
-    def __init__(self, dataset: Any, frames: int) -> None:
-        lut = dataset.value(TAG_MODALITY_LUT_SEQUENCE, None)
-        self.unsupported = (
-            f"the Modality LUT Sequence {format_tag(TAG_MODALITY_LUT_SEQUENCE)} (a lookup "
-            f"table, not Rescale Slope/Intercept) is not supported by rescale=True"
-            if lut else None)
+    def __init__(self, dataset: Any, frames: int, big_endian: bool = False) -> None:
+        luts = dataset.value(TAG_MODALITY_LUT_SEQUENCE, None)
+        self.lut = ModalityLut(luts[0], big_endian) if luts else None
         default = _pair(dataset) or IDENTITY
         shared_groups = dataset.value(TAG_SHARED_FUNCTIONAL_GROUPS, None)
         if shared_groups:
@@ -72,9 +109,7 @@ class RescaleTable:
                 self.per_frame = pairs
 
     def __call__(self, frame: int) -> tuple[float, float]:
-        """(slope, intercept) for `frame`."""
-        if self.unsupported:
-            raise UnsupportedError(self.unsupported, tag=TAG_MODALITY_LUT_SEQUENCE, frame=frame)
+        """(slope, intercept) for `frame` (when there is no :attr:`lut`)."""
         if self.per_frame is not None and frame < len(self.per_frame):
             return self.per_frame[frame] or self.default
         return self.default

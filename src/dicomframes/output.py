@@ -76,6 +76,9 @@ class FrameOutput:
                 target[...] = decoded
                 return
         if self.rescale is not None:
+            if self.rescale.lut is not None:
+                self.rescale.lut.apply(decoded, target)
+                return
             slope, intercept = self.rescale(k)
             _rescale.rescale_into(decoded, slope, intercept, target.reshape(-1))
 
