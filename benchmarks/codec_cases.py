@@ -16,17 +16,19 @@ Library imports happen in the factories, never in the measured callables.  A fac
 decode that transfer syntax.  Where a library has a thread knob it is set to one thread;
 GDCM has none reachable from Python (its OpenJPEG codec uses one thread per CPU), so its
 cases run with the process pinned to one CPU (``os.sched_setaffinity``) for the call.
+Pieces shared with ``dicomframes bench`` (imagecodecs' per-frame decoders, the GDCM reader,
+the pinning) come from ``dicomframes.bench``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import numpy as np
 
 from make_codec_files import CodecFile
+
+from dicomframes import bench
 
 Fn = Callable[[], np.ndarray]
 
@@ -40,26 +42,17 @@ class NotApplicable(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-@contextmanager
-def one_cpu():
-    """Pin this process to a single CPU for the duration (no-op where unsupported)."""
-    if not hasattr(os, "sched_setaffinity"):
-        yield
-        return
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {max(before)})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 def _pinned(fn: Fn) -> Fn:
     def run():
-        with one_cpu():
+        with bench.one_cpu(-1):  # the last CPU
             return fn()
 
     return run
+
+
+def _target(cf: CodecFile) -> bench.Target:
+    """The ``dicomframes.bench`` view of the file (its syntax and pixel description)."""
+    return bench.target([cf.path], label=cf.key)
 
 
 def _pydicom_plugin(cf: CodecFile, plugin: str) -> None:
@@ -81,48 +74,17 @@ def _encoded(cf: CodecFile, k: int) -> bytes:
         return bytes(f.encoded_frame(k))
 
 
-def _sign_extend(a: np.ndarray, bits_stored: int) -> np.ndarray:
-    """In place: two's-complement values of `bits_stored` bits in a signed integer array."""
-    shift = a.dtype.itemsize * 8 - bits_stored
-    if shift:
-        np.left_shift(a, shift, out=a)
-        np.right_shift(a, shift, out=a)
-    return a
-
-
 def _imagecodecs_frame_decoder(cf: CodecFile, engine: str = "") -> Callable[[bytes,
                                                                                np.ndarray], None]:
-    """decode(codestream, out): imagecodecs on one frame into `out` (frame_shape, dtype)."""
-    import imagecodecs
+    """decode(codestream, out): imagecodecs on one frame into `out` (frame_shape, dtype);
+    ``dicomframes.bench.imagecodecs_decoder``, the per-frame decoders of ``dicomframes
+    bench``."""
+    import imagecodecs  # noqa: F401  (missing: ImportError, reported as not installed)
 
-    kind = cf.kind
-    signed = kind.pixel_representation == 1
-    if cf.syntax == "rle":
-        dt = cf.dtype.newbyteorder("<") if cf.dtype.itemsize > 1 else cf.dtype
-        rows, cols, spp = kind.rows, kind.columns, kind.samples
-
-        def decode(data, out):
-            flat = np.frombuffer(imagecodecs.dicomrle_decode(data, dt), dt)
-            if spp == 1:
-                out[...] = flat.reshape(out.shape)
-            else:  # one segment per sample: comes back colour-by-plane
-                out[...] = flat.reshape(spp, rows, cols).transpose(1, 2, 0)
-
-        return decode
-    if cf.syntax == "jls":
-        def decode(data, out):
-            # CharLS gives unsigned samples; the DICOM value is their two's complement
-            target = out.view(out.dtype.str.replace("i", "u")) if signed else out
-            imagecodecs.jpegls_decode(data, out=target)
-            if signed:
-                _sign_extend(out, kind.bits_stored)
-
-        return decode
-    if cf.syntax == "j2k" or (cf.syntax == "htj2k" and engine == "openjpeg"):
-        return lambda data, out: imagecodecs.jpeg2k_decode(data, numthreads=1, out=out)
-    if cf.syntax == "htj2k":  # OpenJPH, single-threaded (no knob)
-        return lambda data, out: imagecodecs.htj2k_decode(data, out=out)
-    raise NotApplicable(f"imagecodecs case not defined for {cf.ts_name}")
+    try:
+        return bench.imagecodecs_decoder(_target(cf), engine)
+    except bench.Skip as exc:
+        raise NotApplicable(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,36 +121,12 @@ def _all_pydicom(cf: CodecFile, plugin: str) -> Fn:
 def all_gdcm(cf: CodecFile) -> Fn:
     """python-gdcm: ``ImageRegionReader`` + ``BoxRegion`` over all frames +
     ``ReadIntoBuffer(bytearray)``; RLE through ``ImageReader`` + ``GetBuffer()`` (the region
-    reader does not decode RLE).  Pinned to one CPU."""
-    import gdcm
+    reader does not decode RLE): ``dicomframes.bench.gdcm_read``.  Pinned to one CPU."""
+    import gdcm  # noqa: F401  (missing: ImportError, reported as not installed)
 
     p = str(cf.path)
-    kind = cf.kind
-    shape = (cf.n_frames, *cf.frame_shape)
-
-    if cf.syntax == "rle":
-        def run():
-            r = gdcm.ImageReader()
-            r.SetFileName(p)
-            if not r.Read():
-                raise RuntimeError("gdcm.ImageReader.Read failed")
-            buf = r.GetImage().GetBuffer().encode("utf-8", "surrogateescape")
-            return np.frombuffer(buf, cf.dtype).reshape(shape)
-    else:
-        def run():
-            r = gdcm.ImageRegionReader()
-            r.SetFileName(p)
-            if not r.ReadInformation():
-                raise RuntimeError("gdcm.ImageRegionReader.ReadInformation failed")
-            box = gdcm.BoxRegion()
-            box.SetDomain(0, kind.columns - 1, 0, kind.rows - 1, 0, cf.n_frames - 1)
-            r.SetRegion(box)
-            buf = bytearray(r.ComputeBufferLength())
-            if not r.ReadIntoBuffer(buf):
-                raise RuntimeError("gdcm.ImageRegionReader.ReadIntoBuffer failed")
-            return np.frombuffer(buf, cf.dtype).reshape(shape)
-
-    return _pinned(run)
+    t = _target(cf)
+    return _pinned(lambda: bench.gdcm_read(p, t, 0, t.n_frames))
 
 
 def all_dicomsdl(cf: CodecFile) -> Fn:

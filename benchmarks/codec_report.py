@@ -60,15 +60,12 @@ from codec_cases import (  # noqa: E402
     make_one,
 )
 
+from dicomframes.bench import MB, compare, failure, load, timed  # noqa: E402
+
 OURS = "dicomframes"
 OPENED = "dicomframes (already open)"
 ENGINE = "engine: dicomframes._codecs"
-MB = 1e6
 CODEC_SYNTAXES = ("jls", "j2k", "htj2k")
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _version(dist: str) -> str:
@@ -120,21 +117,6 @@ def versions() -> list[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def compare(out, truth: np.ndarray) -> str | None:
-    """None when equal, else a short description of the difference."""
-    a = np.asarray(out)
-    if a.shape != truth.shape:
-        if a.size == truth.size:
-            a = a.reshape(truth.shape)
-        else:
-            return f"shape {a.shape} != {truth.shape}"
-    if a.dtype != truth.dtype:
-        return f"dtype {a.dtype} != {truth.dtype}"
-    if np.array_equal(a, truth):
-        return None
-    return f"{int(np.count_nonzero(a != truth))} values differ"
-
-
 def run_all(files, truths, names, args) -> dict:
     """results[file key][case] = {"wall": [...], "cpu": [...], "mismatch": str|None} or
     {"na": msg} / {"error": msg}."""
@@ -162,16 +144,13 @@ def run_all(files, truths, names, args) -> dict:
                     continue
                 if rec["wall"] and (r >= 1 and max(rec["wall"]) > args.slow) and name != OURS:
                     continue
-                gc.collect()
-                c0, t0 = time.process_time(), time.perf_counter()
                 try:
-                    out = fn()
+                    out, wall, cpu = timed(fn)
                 except Exception as exc:  # noqa: BLE001
-                    rec["error"] = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+                    rec["error"] = failure(exc)
                     continue
-                t1, c1 = time.perf_counter(), time.process_time()
-                rec["wall"].append(t1 - t0)
-                rec["cpu"].append(c1 - c0)
+                rec["wall"].append(wall)
+                rec["cpu"].append(cpu)
                 if r == 0:
                     rec["mismatch"] = compare(out, truth)
                 del out
@@ -313,7 +292,7 @@ def run_one(files, truths, names, args) -> dict:
                 res[name] = measure(fn, args.budget, args.min_rounds, args.max_rounds)
                 res[name]["mismatch"] = mismatch
             except Exception as exc:  # noqa: BLE001
-                res[name] = {"error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
+                res[name] = {"error": failure(exc)}
         res["_meta"] = {"k": k, "load": load()}
         results[key] = res
     return results

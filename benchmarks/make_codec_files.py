@@ -42,11 +42,13 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -104,15 +106,9 @@ KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class CodecFile:
-    """One generated file: what it holds and how it was made."""
-
-    kind: Kind
-    syntax: str  # key of SYNTAXES
-    path: Path
-    encoder: str
-    photometric: str  # as written (YBR_RCT for colour J2K/HTJ2K)
+class SyntaxFile:
+    """What an input in one syntax of SYNTAXES derives from ``kind`` (a Kind), ``syntax`` (a
+    key of SYNTAXES) and ``n_frames``: shared by ``CodecFile`` and make_series' ``Series``."""
 
     @property
     def key(self) -> str:
@@ -127,10 +123,6 @@ class CodecFile:
         return SYNTAXES[self.syntax][1]
 
     @property
-    def n_frames(self) -> int:
-        return self.kind.frames
-
-    @property
     def frame_shape(self) -> tuple[int, ...]:
         return self.kind.frame_shape
 
@@ -140,7 +132,22 @@ class CodecFile:
 
     @property
     def decoded_bytes(self) -> int:
-        return self.kind.frames * self.kind.frame_bytes
+        return self.n_frames * self.kind.frame_bytes
+
+
+@dataclass(frozen=True)
+class CodecFile(SyntaxFile):
+    """One generated file: what it holds and how it was made."""
+
+    kind: Kind
+    syntax: str  # key of SYNTAXES
+    path: Path
+    encoder: str
+    photometric: str  # as written (YBR_RCT for colour J2K/HTJ2K)
+
+    @property
+    def n_frames(self) -> int:
+        return self.kind.frames
 
 
 # ---------------------------------------------------------------------------------------
@@ -427,6 +434,26 @@ def _write(path: Path, kind: Kind, syntax: str, frames: list[bytes]) -> None:
     os.replace(tmp, path)
 
 
+def in_processes(fn: Callable[[Any], Any], jobs: list, workers: int | None = None,
+                 ) -> tuple[list, int]:
+    """``[fn(job) for job in jobs]`` in a pool of `workers` processes (default: one per
+    CPU; one: in this process), and the number of processes."""
+    nproc = workers or os.cpu_count() or 1
+    if nproc > 1:
+        with ProcessPoolExecutor(max_workers=nproc) as pool:
+            return list(pool.map(fn, jobs, chunksize=4)), nproc
+    return [fn(j) for j in jobs], nproc
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every generator takes: --force, --syntaxes, --workers."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
+    ap.add_argument("--syntaxes", default=",".join(SYNTAXES))
+    ap.add_argument("--workers", type=int, default=None)
+    return ap
+
+
 def file_path(kind: str, syntax: str) -> Path:
     return DATA_DIR / f"codec_{kind}_{syntax}_{VERSION}.dcm"
 
@@ -469,12 +496,7 @@ def codec_files(kinds: tuple[str, ...] = tuple(KINDS), syntaxes: tuple[str, ...]
             continue
         t0 = time.perf_counter()
         jobs = [(kind.name, k, tuple(todo)) for k in range(kind.frames)]
-        nproc = workers or os.cpu_count() or 1
-        if nproc > 1:
-            with ProcessPoolExecutor(max_workers=nproc) as pool:
-                results = list(pool.map(_encode_frame, jobs, chunksize=4))
-        else:
-            results = [_encode_frame(j) for j in jobs]
+        results, nproc = in_processes(_encode_frame, jobs, workers)
         encode_s = time.perf_counter() - t0
         for s in todo:
             path = file_path(kind.name, s)
@@ -493,11 +515,8 @@ def codec_files(kinds: tuple[str, ...] = tuple(KINDS), syntaxes: tuple[str, ...]
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
+    ap = arguments(__doc__)
     ap.add_argument("--kinds", default=",".join(KINDS))
-    ap.add_argument("--syntaxes", default=",".join(SYNTAXES))
-    ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     files = codec_files(tuple(args.kinds.split(",")), tuple(args.syntaxes.split(",")),

@@ -22,19 +22,26 @@ process pool; about a minute on 2 cores for the five series.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import make_codec_files
-from make_codec_files import DATA_DIR, SYNTAXES, Kind, ct_frame, encoder_name, htj2k_available
+from make_codec_files import (
+    DATA_DIR,
+    SYNTAXES,
+    Kind,
+    SyntaxFile,
+    arguments,
+    ct_frame,
+    encoder_name,
+    htj2k_available,
+    in_processes,
+)
 
 VERSION = "v1"  # bump when the content, the geometry or the encoding recipe changes
 SLICES = 300
@@ -49,7 +56,7 @@ KIND = Kind("series", 1, 512, 512, 1, 16, 16, 1, "MONOCHROME2",
 
 
 @dataclass(frozen=True)
-class Series:
+class Series(SyntaxFile):
     """One generated series: its files in slice order, and how they were made."""
 
     syntax: str  # key of SYNTAXES
@@ -58,16 +65,9 @@ class Series:
     encoder: str
 
     @property
-    def key(self) -> str:
-        return f"series_{self.syntax}"
-
-    @property
-    def uid(self) -> str:
-        return SYNTAXES[self.syntax][0]
-
-    @property
-    def ts_name(self) -> str:
-        return SYNTAXES[self.syntax][1]
+    def kind(self) -> Kind:
+        """One slice (``KIND``, named "series": the key is ``series_{syntax}``)."""
+        return KIND
 
     @property
     def paths(self) -> list[str]:
@@ -82,18 +82,6 @@ class Series:
     @property
     def n_frames(self) -> int:
         return len(self.names)
-
-    @property
-    def frame_shape(self) -> tuple[int, ...]:
-        return KIND.frame_shape
-
-    @property
-    def dtype(self) -> np.dtype:
-        return KIND.dtype
-
-    @property
-    def decoded_bytes(self) -> int:
-        return self.n_frames * KIND.frame_bytes
 
     @property
     def encoded_bytes(self) -> int:
@@ -185,12 +173,7 @@ def series(syntaxes: tuple[str, ...] = tuple(SYNTAXES), force: bool = False,
     if todo:
         t0 = time.perf_counter()
         jobs = [(j, SLICES, tuple(todo)) for j in range(SLICES)]
-        nproc = workers or os.cpu_count() or 1
-        if nproc > 1:
-            with ProcessPoolExecutor(max_workers=nproc) as pool:
-                results = list(pool.map(_encode_slice, jobs, chunksize=4))
-        else:
-            results = [_encode_slice(j) for j in jobs]
+        results, nproc = in_processes(_encode_slice, jobs, workers)
         names = file_names(SLICES)
         for s in todo:
             directory = series_dir(s)
@@ -211,11 +194,7 @@ def series(syntaxes: tuple[str, ...] = tuple(SYNTAXES), force: bool = False,
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
-    ap.add_argument("--syntaxes", default=",".join(SYNTAXES))
-    ap.add_argument("--workers", type=int, default=None)
-    args = ap.parse_args(argv)
+    args = arguments(__doc__).parse_args(argv)
     t0 = time.perf_counter()
     found = series(tuple(args.syntaxes.split(",")), force=args.force, workers=args.workers,
                    verbose=True)

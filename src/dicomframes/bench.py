@@ -1,5 +1,7 @@
 """Decoding throughput with 1 and N threads against the installed peer libraries: the
-comparison ``dicomframes bench`` prints (benchmarks/parallel_report.py uses it too).
+comparison ``dicomframes bench`` prints (benchmarks/parallel_report.py uses it too, and the
+codec benchmarks share its per-frame decoders and timing helpers).  The default sample
+files, when no FILES are given, come from ``bench_files``.
 
 A *target* is one multi-frame file, or the single-frame files of one series (decoded into
 one stack).  For each target and thread count every case decodes all frames into one
@@ -37,6 +39,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .bench_files import default_files
 from .pixels import PixelDescription
 from .uids import TransferSyntax
 
@@ -153,7 +156,7 @@ def _need(module: str) -> Any:
 
 
 @contextmanager
-def _one_cpu(slot: int = 0):
+def one_cpu(slot: int = 0):
     """Pin the calling thread to one CPU while decoding: GDCM's OpenJPEG starts a thread per
     CPU with no knob reachable from Python, and threads it starts inherit the pinning."""
     if not hasattr(os, "sched_setaffinity"):
@@ -188,7 +191,7 @@ def _pooled(t: Target, pool: Executor, parts: int,
     return run
 
 
-def _sign_extend(a: np.ndarray, bits_stored: int) -> None:
+def sign_extend(a: np.ndarray, bits_stored: int) -> None:
     """In place: two's-complement values of `bits_stored` bits in a signed integer array."""
     shift = a.dtype.itemsize * 8 - bits_stored
     if shift:
@@ -236,7 +239,7 @@ def _pydicom(t: Target, threads: int, pool: Executor | None, plugin: str) -> Fn:
         if plugin not in decoder.available_plugins:
             raise Skip(f"plugin {plugin!r} not available for {t.syntax.name}")
         kw = {"decoding_plugin": plugin}
-    pinned = _one_cpu if plugin == "gdcm" else _unpinned
+    pinned = one_cpu if plugin == "gdcm" else _unpinned
     paths = t.paths
 
     def files(slot: int, frames: range, out: np.ndarray) -> None:
@@ -288,7 +291,7 @@ class _Inline(Executor):
         return [fn(*args) for args in zip(*iterables)]
 
 
-def _gdcm_read(path: str, t: Target, first: int, stop: int) -> np.ndarray:
+def gdcm_read(path: str, t: Target, first: int, stop: int) -> np.ndarray:
     """Frames [first, stop) of one file: ``ImageRegionReader`` + ``BoxRegion`` +
     ``ReadIntoBuffer``; RLE, which the region reader does not decode, through
     ``ImageReader`` + ``GetBuffer()`` (the whole file)."""
@@ -316,28 +319,28 @@ def _gdcm_read(path: str, t: Target, first: int, stop: int) -> np.ndarray:
 
 
 def _gdcm(t: Target, threads: int, pool: Executor | None) -> Fn:
-    """python-gdcm, each decoding thread pinned to one CPU (see ``_one_cpu``)."""
+    """python-gdcm, each decoding thread pinned to one CPU (see ``one_cpu``)."""
     _need("gdcm")
     paths = t.paths
     if t.is_series:
         def files(slot: int, frames: range, out: np.ndarray) -> None:
-            with _one_cpu(slot):
+            with one_cpu(slot):
                 for i in frames:
-                    out[i] = _gdcm_read(paths[i], t, 0, 1)[0]
+                    out[i] = gdcm_read(paths[i], t, 0, 1)[0]
 
         return _pooled(t, pool or _Inline(), threads, files)
     if pool is None:
         def run():
-            with _one_cpu():
-                return _gdcm_read(paths[0], t, 0, t.n_frames)
+            with one_cpu():
+                return gdcm_read(paths[0], t, 0, t.n_frames)
 
         return run
     if t.codec == "rle":
         raise Skip("GDCM decodes RLE only as a whole file (no frame range)")
 
     def chunk(slot: int, frames: range, out: np.ndarray) -> None:
-        with _one_cpu(slot):
-            out[frames.start:frames.stop] = _gdcm_read(paths[0], t, frames.start, frames.stop)
+        with one_cpu(slot):
+            out[frames.start:frames.stop] = gdcm_read(paths[0], t, frames.start, frames.stop)
 
     return _pooled(t, pool, threads, chunk)
 
@@ -363,7 +366,7 @@ def _dicomsdl(t: Target, threads: int, pool: Executor | None) -> Fn:
     return _pooled(t, pool or _Inline(), threads, chunk)
 
 
-def _imagecodecs_decoder(t: Target, engine: str) -> Callable[[bytes, np.ndarray], None]:
+def imagecodecs_decoder(t: Target, engine: str) -> Callable[[bytes, np.ndarray], None]:
     """decode(codestream, out): one frame into `out` with imagecodecs."""
     ic = _need("imagecodecs")
     p = t.pixels
@@ -381,7 +384,7 @@ def _imagecodecs_decoder(t: Target, engine: str) -> Callable[[bytes, np.ndarray]
             else:  # one segment per sample: comes back colour-by-plane
                 out[...] = flat.reshape(spp, rows, cols).transpose(1, 2, 0)
             if signed:
-                _sign_extend(out, p.bits_stored)
+                sign_extend(out, p.bits_stored)
 
         return decode
     if t.codec == "jpegls":
@@ -389,7 +392,7 @@ def _imagecodecs_decoder(t: Target, engine: str) -> Callable[[bytes, np.ndarray]
             # CharLS gives unsigned samples; the DICOM value is their two's complement
             ic.jpegls_decode(data, out=out.view(out.dtype.str.replace("i", "u")))
             if signed:
-                _sign_extend(out, p.bits_stored)
+                sign_extend(out, p.bits_stored)
 
         return decode
     if t.codec == "j2k" or (t.codec == "htj2k" and engine == "openjpeg"):
@@ -415,7 +418,7 @@ def _extract_frames(t: Target) -> list[bytes]:
 
 def _imagecodecs(t: Target, threads: int, pool: Executor | None, engine: str = "") -> Fn:
     """imagecodecs on each frame's codestream, extracted beforehand (not timed)."""
-    decode = _imagecodecs_decoder(t, engine)
+    decode = imagecodecs_decoder(t, engine)
     frames = _extract_frames(t)
     if len(frames) != t.n_frames:
         raise RuntimeError(f"pydicom found {len(frames)} frames, expected {t.n_frames}")
@@ -556,6 +559,21 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
+def timed(fn: Fn) -> tuple[Any, float, float]:
+    """``(fn(), wall seconds, process CPU seconds)`` of one call, after a garbage
+    collection (not timed)."""
+    gc.collect()
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = fn()
+    t1, c1 = time.perf_counter(), time.process_time()
+    return out, t1 - t0, c1 - c0
+
+
+def failure(exc: BaseException) -> str:
+    """How a failed run is reported: the exception's type and the start of its message."""
+    return f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+
+
 def measure(t: Target, names: Sequence[str], threads: Sequence[int], runs: int = 3, *,
             truth: np.ndarray | None = None, cases: dict | None = None, slow: float = 40.0,
             progress: Progress | None = None) -> Outcome:
@@ -593,16 +611,13 @@ def measure(t: Target, names: Sequence[str], threads: Sequence[int], runs: int =
                     progress.step(f"{t.label} {name} {k}T")
                 if cell.error or (r and name != "dicomframes" and max(cell.wall) > slow):
                     continue
-                gc.collect()
-                c0, t0 = time.process_time(), time.perf_counter()
                 try:
-                    out = fn()
+                    out, wall, cpu = timed(fn)
                 except Exception as exc:  # noqa: BLE001
-                    cell.error = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+                    cell.error = failure(exc)
                     continue
-                t1, c1 = time.perf_counter(), time.process_time()
-                cell.wall.append(t1 - t0)
-                cell.cpu.append(c1 - c0)
+                cell.wall.append(wall)
+                cell.cpu.append(cpu)
                 if r == 0:
                     if reference is None:
                         reference = np.array(out, copy=True)
@@ -707,98 +722,6 @@ def versions() -> str:
 def machine() -> str:
     return (f"{cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
-
-
-# ---------------------------------------------------------------------------------------
-# a default set of files
-# ---------------------------------------------------------------------------------------
-
-
-def _phantom(frames: int, size: int) -> np.ndarray:
-    """A small CT-like volume (int16 HU): body, bone ring, a moving blob, noise."""
-    rng = np.random.default_rng(20261123)
-    y, x = (np.mgrid[0:size, 0:size].astype(np.float32) - size / 2) / (size / 2)
-    vol = np.empty((frames, size, size), np.int16)
-    for k in range(frames):
-        z = k / max(frames - 1, 1)
-        hu = np.full((size, size), -1000.0, np.float32)
-        r2 = (x / 0.8) ** 2 + (y / 0.6) ** 2
-        hu[r2 < 1.0] = 40.0
-        hu[(r2 < 0.35) & (r2 > 0.25)] = 800.0
-        hu[(x - 0.4 * np.cos(6 * z)) ** 2 + (y - 0.2 * np.sin(6 * z)) ** 2 < 0.02] = 150.0
-        hu += rng.normal(0.0, 12.0, hu.shape).astype(np.float32)
-        vol[k] = np.rint(hu)
-    return vol
-
-
-def default_files(directory: str | os.PathLike, frames: int = 48,
-                  size: int = 256) -> tuple[list[str], list[str]]:
-    """Write one small multi-frame CT-like file per syntax that an installed encoder can
-    write (native, RLE, JPEG-LS, JPEG 2000, HTJ2K) into `directory`, with pydicom.
-    Returns (paths, notes on the syntaxes left out)."""
-    _need("pydicom")
-    import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
-    from pydicom.pixels.encoders import (
-        JPEG2000LosslessEncoder,
-        JPEGLSLosslessEncoder,
-        RLELosslessEncoder,
-    )
-    from pydicom.uid import generate_uid
-
-    vol = _phantom(frames, size)
-    geometry = dict(rows=size, columns=size, samples_per_pixel=1, bits_allocated=16,
-                    bits_stored=16, pixel_representation=1,
-                    photometric_interpretation="MONOCHROME2", number_of_frames=1)
-
-    def with_pydicom(encoder):
-        if not encoder.is_available:
-            raise Skip(f"no pydicom encoder plugin for {encoder.UID.name}")
-        return lambda a: bytes(encoder.encode(a, **geometry))
-
-    def htj2k(a):
-        ic = _need("imagecodecs")
-        if not ic.HTJ2K.available:
-            raise Skip("imagecodecs has no HTJ2K encoder")
-        return bytes(ic.htj2k_encode(a))
-
-    syntaxes = [
-        ("native", "1.2.840.10008.1.2.1", None),
-        ("rle", "1.2.840.10008.1.2.5", lambda: with_pydicom(RLELosslessEncoder)),
-        ("jls", "1.2.840.10008.1.2.4.80", lambda: with_pydicom(JPEGLSLosslessEncoder)),
-        ("j2k", "1.2.840.10008.1.2.4.90", lambda: with_pydicom(JPEG2000LosslessEncoder)),
-        ("htj2k", "1.2.840.10008.1.2.4.201", lambda: htj2k),
-    ]
-    paths, left_out = [], []
-    for key, uid, make_encoder in syntaxes:
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.TransferSyntaxUID = uid
-        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = \
-            "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.Modality = "OT"
-        ds.Rows = ds.Columns = size
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        ds.NumberOfFrames = frames
-        if make_encoder is None:
-            ds.PixelData = vol.astype("<i2").tobytes()
-            ds["PixelData"].VR = "OW"
-        else:
-            try:
-                encode = make_encoder()
-                ds.PixelData = encapsulate([encode(f) for f in vol], has_bot=True)
-            except Skip as exc:
-                left_out.append(f"{key}: {exc}")
-                continue
-            ds["PixelData"].VR = "OB"
-            ds["PixelData"].is_undefined_length = True
-        path = os.path.join(directory, f"ct_{key}.dcm")
-        pydicom.dcmwrite(path, ds, enforce_file_format=True)
-        paths.append(path)
-    return paths, left_out
 
 
 # ---------------------------------------------------------------------------------------
