@@ -28,6 +28,8 @@ import dicomframes  # noqa: E402
 from dicomframes import DicomFile, DicomFramesError  # noqa: E402
 from dicomframes.torch import FrameDataset, dicom_files  # noqa: E402
 
+from dicom_files import make_dicom  # noqa: E402
+
 ROWS, COLS = 64, 72
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -40,37 +42,24 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 def write_dicom(path: Path, arr: np.ndarray | None, *, frames: bool = True,
                 rle: bool = False, slope: float | None = None,
                 intercept: float | None = None) -> np.ndarray | None:
-    """Write `arr` ((n, rows, cols) with `frames`, else (rows, cols); u2 or i2) as a
-    DICOM file with pydicom; `arr` None writes a file without Pixel Data."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-torch", str(path)])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.PatientName = "Test^Torch"
-    if arr is not None:
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        if frames:
-            ds.NumberOfFrames = arr.shape[0]
-        ds.Rows, ds.Columns = arr.shape[-2:]
-        ds.BitsAllocated = 16
-        ds.BitsStored = 12 if arr.dtype == np.uint16 else 16
-        ds.HighBit = ds.BitsStored - 1
-        ds.PixelRepresentation = 1 if arr.dtype.kind == "i" else 0
-        if slope is not None:
-            ds.RescaleSlope = slope
-            ds.RescaleIntercept = intercept
-        if rle:
-            ds.compress(RLELossless, arr)
-        else:
-            ds.add_new(0x7FE00010, "OW", arr.astype(arr.dtype.newbyteorder("<")).tobytes())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pydicom.dcmwrite(path, ds, enforce_file_format=True)
+    """Write `arr` ((n, rows, cols) with `frames`, else (rows, cols); u2 (12 bits stored)
+    or i2) as a DICOM file with pydicom; `arr` None writes a file without Pixel Data."""
+    if arr is None:
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+        meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-torch", str(path)])
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.PatientName = "Test^Torch"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pydicom.dcmwrite(path, ds, enforce_file_format=True)
+        return None
+    extra = {} if slope is None else {"RescaleSlope": slope, "RescaleIntercept": intercept}
+    path.write_bytes(make_dicom(arr, frames=arr.shape[0] if frames else None,
+                                bits_stored=12 if arr.dtype == np.uint16 else None,
+                                extra=extra, compress=RLELossless if rle else None))
     return arr
 
 
