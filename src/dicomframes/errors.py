@@ -77,6 +77,14 @@ class UnsupportedTransferSyntaxError(UnsupportedError):
     """Pixel Data in a transfer syntax that has no decoder here."""
 
 
+def in_context(exc: DicomFramesError, where: str, **fields: int | None) -> DicomFramesError:
+    """`exc` again, same class and attributes (unless `fields` replace them),
+    its message led by `where`: for errors re-raised where more is known (the
+    file, the frame, the fragment)."""
+    attributes = {"tag": exc.tag, "offset": exc.offset, "frame": exc.frame, **fields}
+    return type(exc)(f"{where}: {exc}", **attributes)
+
+
 # dcf_status values (csrc/dcf_status.h) -> exception class
 _BY_STATUS: dict[int, type[DicomFramesError]] = {
     1: TruncatedError,

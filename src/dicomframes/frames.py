@@ -19,6 +19,7 @@ from .errors import (
     TruncatedError,
     UnsupportedTransferSyntaxError,
     format_tag,
+    in_context,
 )
 from .pixels import TAG_PIXEL_DATA, PixelDescription
 from .uids import TransferSyntax
@@ -188,8 +189,7 @@ class EncapsulatedFrames:
         except DicomFramesError as exc:
             if k is None:
                 raise
-            raise type(exc)(f"frame {k}: {exc}", tag=exc.tag, offset=exc.offset,
-                            frame=k) from None
+            raise in_context(exc, f"frame {k}", frame=k) from None
         first, count, rule = _frames.locate_frames(
             self.buffer, offsets, lengths, self._eot, self._eot_big_endian,
             self.pixels.number_of_frames, _MARKERS.get(self.ts.codec or "", _frames.MARKER_NONE))
@@ -266,8 +266,8 @@ class EncapsulatedFrames:
             self.decode_frame(data, target, self.pixels, reduce, threads)
         except DicomFramesError as exc:
             offset = self.fragment_offset(k)
-            raise type(exc)(f"frame {k} ({self.ts.name}, fragment at offset {offset}): {exc}",
-                            tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
+            raise in_context(exc, f"frame {k} ({self.ts.name}, fragment at offset {offset})",
+                             tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
 
 
 Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int], None]

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .batch import resolve_threads, run_parallel
-from .errors import DicomFramesError, MalformedError
+from .errors import DicomFramesError, MalformedError, in_context
 from .file import DicomFile, open
 from .frames import check_out
 from .output import FrameOutput
@@ -72,29 +72,27 @@ def read_frames(sources: Iterable[Any], *, out: np.ndarray | None = None,
         raise ValueError(f"sort must be None, 'instance' or 'position', not {sort!r}")
     workers = resolve_threads(threads)
     sources = list(sources)
+    if not sources:
+        raise ValueError("read_frames needs at least one source")
     files: list[DicomFile | None] = [s if isinstance(s, DicomFile) else None for s in sources]
     owned = [i for i, f in enumerate(files) if f is None]
 
-    if not sources:
-        raise ValueError("read_frames needs at least one source")
+    def open_owned(i: int) -> None:
+        source = sources[owned[i]]
+        try:
+            files[owned[i]] = open(source)
+        except DicomFramesError as exc:
+            name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "bytes"
+            raise in_context(exc, name) from None
+
     try:
         # The scan releases the GIL: opening hundreds of files is worth the threads.
-        run_parallel(lambda i: files.__setitem__(owned[i], _opened(sources[owned[i]])),
-                     len(owned), workers)
+        run_parallel(open_owned, len(owned), workers)
         return _read(files, out, workers, sort, as_rgb, rescale, reduce)  # type: ignore[arg-type]
     finally:
         for i in owned:
             if files[i] is not None:
                 files[i].close()  # type: ignore[union-attr]
-
-
-def _opened(source: Any) -> DicomFile:
-    try:
-        return open(source)
-    except DicomFramesError as exc:
-        name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "bytes"
-        raise type(exc)(f"{name}: {exc}", tag=exc.tag, offset=exc.offset,
-                        frame=exc.frame) from None
 
 
 def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: str | None,
@@ -113,8 +111,7 @@ def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: st
             output = file._output(as_rgb, rescale, reduce)
             frame_count = len(file)
         except DicomFramesError as exc:
-            raise type(exc)(f"{_name(file, i)}: {exc}", tag=exc.tag, offset=exc.offset,
-                            frame=exc.frame) from None
+            raise in_context(exc, _name(file, i)) from None
         if first is None:
             first = output
         elif (output.shape, output.dtype) != (first.shape, first.dtype):
@@ -139,8 +136,7 @@ def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: st
             outputs[which].decode_into(k, target[position], codec_threads)
         except DicomFramesError as exc:
             file = files[order[which]]
-            raise type(exc)(f"{_name(file, order[which])}: {exc}", tag=exc.tag,
-                            offset=exc.offset, frame=exc.frame) from None
+            raise in_context(exc, _name(file, order[which])) from None
 
     run_parallel(decode, len(jobs), workers)
     return out
