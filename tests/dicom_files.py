@@ -16,6 +16,30 @@ from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
 
+def new_dataset(syntax: str = ExplicitVRLittleEndian, *, entropy: str = "") -> Dataset:
+    """An empty Secondary Capture data set with its file meta (transfer syntax
+    `syntax`) and SOP Class / Instance UIDs (derived from `entropy`)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-test", entropy])
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    return ds
+
+
+def dicom_bytes(ds: Dataset) -> bytes:
+    """`ds` written as a DICOM file (pydicom's warnings about odd values silenced:
+    several tests write them on purpose)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 def make_dicom(arr: np.ndarray, *, syntax=ExplicitVRLittleEndian, frames: int | None = None,
                photometric: str | None = None, bits_stored: int | None = None,
                extra: dict[str, Any] | None = None, compress: str | None = None) -> bytes:
@@ -28,14 +52,7 @@ def make_dicom(arr: np.ndarray, *, syntax=ExplicitVRLittleEndian, frames: int | 
     frame_shape = arr.shape[1:] if multi else arr.shape
     spp = 3 if len(frame_shape) == 3 else 1
     bits = arr.dtype.itemsize * 8
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-test", str(arr.shape)])
-    meta.TransferSyntaxUID = syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = new_dataset(syntax, entropy=str(arr.shape))
     ds.PatientName = "Test^API"
     ds.SamplesPerPixel = spp
     ds.PhotometricInterpretation = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
@@ -57,10 +74,6 @@ def make_dicom(arr: np.ndarray, *, syntax=ExplicitVRLittleEndian, frames: int | 
         setattr(ds, keyword, value(ds) if callable(value) else value)
     if compress is not None:
         ds.compress(compress, arr, generate_instance_uid=False)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
+    return dicom_bytes(ds)
 
 

@@ -19,7 +19,6 @@ loosened :func:`exercise`; the VR sweep skips only the open bugs' cases (``OPEN_
 from __future__ import annotations
 
 import faulthandler
-import io
 import resource
 import struct
 import subprocess
@@ -497,17 +496,10 @@ def test_fuzz_seeds_are_valid(tmp_path):
 
 def _small_file(*, frames="3", rows=2, cols=2, bits=8, pixel_bytes=12,
                 syntax="1.2.840.10008.1.2.1") -> bytes:
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import Dataset, FileMetaDataset
+    pytest.importorskip("pydicom")
+    from dicom_files import dicom_bytes, new_dataset
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    meta.MediaStorageSOPInstanceUID = "1.2.3.4"
-    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = "1.2.3.4"
+    ds = new_dataset("1.2.840.10008.1.2.1")
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     with warnings.catch_warnings():
@@ -518,11 +510,7 @@ def _small_file(*, frames="3", rows=2, cols=2, bits=8, pixel_bytes=12,
     ds.HighBit = bits - 1
     ds.PixelRepresentation = 0
     ds.add_new(0x7FE00010, "OB" if bits == 8 else "OW", bytes(pixel_bytes))
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    data = buffer.getvalue()
+    data = dicom_bytes(ds)
     if syntax != "1.2.840.10008.1.2.1":
         old = b"1.2.840.10008.1.2.1\0"
         assert len(syntax) == len(old) and data.count(old) == 1
@@ -602,18 +590,12 @@ def test_bug4_huge_frame_rejected_before_allocating(rows, cols, bits, call):
 def _rle_file(frames: int, rows: int, cols: int) -> bytes:
     """RLE Lossless, `frames` frames of 4 x 4 zeros, then Rows / Columns set to `rows` /
     `cols`: each fragment decodes to far fewer bytes than the header promises."""
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, RLELossless
+    pytest.importorskip("pydicom")
+    from pydicom.uid import RLELossless
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    meta.MediaStorageSOPInstanceUID = "1.2.3.4"
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = "1.2.3.4"
+    from dicom_files import dicom_bytes, new_dataset
+
+    ds = new_dataset()
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.NumberOfFrames = frames
@@ -629,9 +611,7 @@ def _rle_file(frames: int, rows: int, cols: int) -> bytes:
         except Exception as exc:  # pragma: no cover - pydicom without its RLE encoder
             pytest.skip(f"pydicom cannot RLE-encode here: {exc}")
         ds.Rows, ds.Columns = rows, cols
-        buffer = io.BytesIO()
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
+    return dicom_bytes(ds)
 
 
 def test_bug6_single_frame_of_tiny_encapsulated_file_fails_cleanly():

@@ -20,15 +20,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pydicom = pytest.importorskip("pydicom")
-from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid  # noqa: E402
+from pydicom.uid import RLELossless  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 import dicomframes  # noqa: E402
 from dicomframes import DicomFile, DicomFramesError  # noqa: E402
 from dicomframes.torch import FrameDataset, dicom_files  # noqa: E402
 
-from dicom_files import make_dicom  # noqa: E402
+from dicom_files import dicom_bytes, make_dicom, new_dataset  # noqa: E402
 
 ROWS, COLS = 64, 72
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -45,16 +44,9 @@ def write_dicom(path: Path, arr: np.ndarray | None, *, frames: bool = True,
     """Write `arr` ((n, rows, cols) with `frames`, else (rows, cols); u2 (12 bits stored)
     or i2) as a DICOM file with pydicom; `arr` None writes a file without Pixel Data."""
     if arr is None:
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-        meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["dcf-torch", str(path)])
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
+        ds = new_dataset(entropy=str(path))
         ds.PatientName = "Test^Torch"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pydicom.dcmwrite(path, ds, enforce_file_format=True)
+        path.write_bytes(dicom_bytes(ds))
         return None
     extra = {} if slope is None else {"RescaleSlope": slope, "RescaleIntercept": intercept}
     path.write_bytes(make_dicom(arr, frames=arr.shape[0] if frames else None,
