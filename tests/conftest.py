@@ -13,6 +13,7 @@ skips when the folder is missing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +76,21 @@ def manifest_entries(kind: str = "all", *, expect: str | None = None,
             continue
         selected.append(entry)
     return selected
+
+
+def manifest_sha256(array: np.ndarray) -> str:
+    """The manifest's hash: the values as little-endian bytes in C order."""
+    little = np.ascontiguousarray(array.astype(array.dtype.newbyteorder("<")))
+    return hashlib.sha256(little.tobytes()).hexdigest()
+
+
+def assert_decoding_fails(path: Path) -> None:
+    """An ``expect: "error"`` entry: opening or decoding raises a DicomFramesError."""
+    import dicomframes
+
+    with pytest.raises(dicomframes.DicomFramesError):
+        with dicomframes.open(path) as f:
+            f.frames()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

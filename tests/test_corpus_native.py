@@ -9,20 +9,12 @@ stack. Entries with ``expect: "error"`` must raise a DicomFramesError.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
 import dicomframes
-from dicomframes import DicomFramesError
 
-
-
-def expected_sha256(array: np.ndarray) -> str:
-    """The manifest's hash: the values as little-endian bytes in C order."""
-    little = np.ascontiguousarray(array.astype(array.dtype.newbyteorder("<")))
-    return hashlib.sha256(little.tobytes()).hexdigest()
+from conftest import assert_decoding_fails, manifest_sha256
 
 
 def _check(array: np.ndarray, expected: dict, key: str, name: str) -> None:
@@ -31,7 +23,7 @@ def _check(array: np.ndarray, expected: dict, key: str, name: str) -> None:
     assert array.size == int(np.prod(expected["shape"])), (
         f"{name}: {array.shape} cannot be {tuple(expected['shape'])}")
     shaped = array.reshape(expected["shape"])
-    assert expected_sha256(shaped) == expected[key], (
+    assert manifest_sha256(shaped) == expected[key], (
         f"{name}: {key} mismatch; probes: "
         + ", ".join(f"{tuple(i)}={shaped[tuple(i)]!r} (want {v!r})"
                     for i, v in expected.get("probes", [])[:4]))
@@ -42,9 +34,7 @@ def test_native_file(corpus_entry, corpus_dir):
     entry = corpus_entry
     path = corpus_dir / entry["file"]
     if entry["expect"] == "error":
-        with pytest.raises(DicomFramesError):
-            with dicomframes.open(path) as f:
-                f.frames()
+        assert_decoding_fails(path)
         return
 
     expected = entry["expected"]
