@@ -30,7 +30,6 @@ disturb the numbers (rerun when it is high).  Nothing fails on timing.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -51,6 +50,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPJ_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import make_codec_files  # noqa: E402
+from timing import measure  # noqa: E402
 from codec_cases import (  # noqa: E402
     ALL_CASES,
     ONE_CASES,
@@ -251,20 +251,6 @@ def print_all(files, results, names, args) -> None:
 # ---------------------------------------------------------------------------------------
 # one frame
 # ---------------------------------------------------------------------------------------
-
-
-def measure(fn, budget: float, min_rounds: int, max_rounds: int) -> dict:
-    for _ in range(3):
-        fn()
-    gc.collect()
-    times = []
-    clock = time.perf_counter
-    t_end = clock() + budget
-    while len(times) < max_rounds and (len(times) < min_rounds or clock() < t_end):
-        t0 = clock()
-        fn()
-        times.append(clock() - t0)
-    return {"min": min(times), "median": statistics.median(times), "rounds": len(times)}
 
 
 def run_one(files, truths, names, args) -> dict:

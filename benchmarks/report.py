@@ -15,10 +15,8 @@ Nothing here fails on timing; the exit status is 0 unless the script itself brea
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 
 import benchdata  # noqa: E402
+from timing import measure  # noqa: E402
 from cases import (  # noqa: E402
     FLOOR_CASES,
     FRAME_CASES,
@@ -41,22 +40,8 @@ MB = 1024 * 1024
 
 
 # ---------------------------------------------------------------------------------------
-# timing
+# formatting
 # ---------------------------------------------------------------------------------------
-
-
-def measure(fn, budget: float, min_rounds: int, max_rounds: int) -> dict:
-    for _ in range(3):  # warm-up: caches, lazy imports, page cache
-        fn()
-    gc.collect()
-    times = []
-    clock = time.perf_counter
-    t_end = clock() + budget
-    while len(times) < max_rounds and (len(times) < min_rounds or clock() < t_end):
-        t0 = clock()
-        fn()
-        times.append(clock() - t0)
-    return {"min": min(times), "median": statistics.median(times), "rounds": len(times)}
 
 
 def fmt_t(s: float | None) -> str:
