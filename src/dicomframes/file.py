@@ -495,7 +495,9 @@ class DicomFile:
             table = None
             if rescale:
                 if self._rescale is None:
-                    big_endian = self.transfer_syntax_uid == "1.2.840.10008.1.2.2"
+                    # OW LUT Data is in the byte order the data set was found in
+                    # (the scan's, which may differ from a wrong Transfer Syntax UID).
+                    big_endian = self._index.encoding == _scan.ENCODING_EXPLICIT_BE
                     self._rescale = RescaleTable(self._root, self.number_of_frames, big_endian)
                 table = self._rescale
             output = self._outputs[key] = FrameOutput(
@@ -594,7 +596,7 @@ class DicomFile:
                 source.check_present(max(selected))
         count = len(selected)
         shape = (count, *output.shape)
-        codec_threads = max(1, workers // count) if count and output.threadable else 1
+        codec_threads = output.codec_threads(workers, count)
         start = 0
         if out is not None:
             check_out(out, shape, output.dtype)

@@ -55,6 +55,11 @@ class FrameOutput:
         self.threadable = (isinstance(source, EncapsulatedFrames)
                            and source.ts.codec in _RESOLUTION_CODECS)
 
+    def codec_threads(self, workers: int, frames: int) -> int:
+        """Threads for the codec within one frame when `workers` threads decode
+        `frames` frames: the spare ones, for J2K/HTJ2K only."""
+        return max(1, workers // frames) if frames and self.threadable else 1
+
     def decode_into(self, k: int, target: np.ndarray, threads: int = 1) -> None:
         """Decode frame k into `target` (shape :attr:`shape`, dtype :attr:`dtype`,
         C-contiguous). `threads` > 1 lets a J2K/HTJ2K codec use its own threads."""

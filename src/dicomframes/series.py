@@ -127,7 +127,7 @@ def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: st
         check_out(out, shape, dtype)
     else:
         out = np.empty(shape, dtype)
-    codec_threads = max(1, workers // len(jobs)) if jobs and first.threadable else 1
+    codec_threads = first.codec_threads(workers, len(jobs))
     target = out
 
     def decode(position: int) -> None:
