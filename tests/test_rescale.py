@@ -186,6 +186,25 @@ def test_bad_modality_lut_raises():
     lut.add_new(0x00283006, "US", [0, 10])  # fewer entries than the descriptor says
     data = make_dicom(np.zeros((4, 4), np.uint16), extra={"ModalityLUTSequence": [lut]})
     with dicomframes.open(data) as f:
-        with pytest.raises(dicomframes.MalformedError, match="LUT Data"):
+        with pytest.raises(dicomframes.MalformedError, match="LUT Data") as info:
             f.frame(0, rescale=True)
+        assert info.value.tag == 0x00283006
+        assert info.value.offset == f.value(0x00283000)[0].value_offset(0x00283006)
+        assert f"at offset {info.value.offset}" in str(info.value)
         f.frame(0)  # without rescale it decodes
+
+
+@pytest.mark.parametrize("descriptor, error", [
+    ([4, 0, 12], dicomframes.UnsupportedError),   # 12-bit entries
+    ([4, 0], dicomframes.MalformedError),         # two numbers
+])
+def test_unusable_lut_descriptor_raises(descriptor, error):
+    lut = Dataset()
+    lut.add_new(0x00283002, "US", descriptor)
+    lut.add_new(0x00283006, "US", [0, 10, 20, 30])
+    data = make_dicom(np.zeros((4, 4), np.uint16), extra={"ModalityLUTSequence": [lut]})
+    with dicomframes.open(data) as f:
+        with pytest.raises(error, match=r"\(0028,3002\)") as info:
+            f.frame(0, rescale=True)
+        assert info.value.tag == 0x00283002
+        assert info.value.offset == f.value(0x00283000)[0].value_offset(0x00283002) is not None

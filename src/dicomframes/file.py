@@ -125,6 +125,11 @@ class Item:
         found = self._file._index.find(self._index, _as_tag(tag))
         return None if found < 0 else found
 
+    def value_offset(self, tag: Any) -> int | None:
+        """Byte offset of `tag`'s value in the file, or None when absent."""
+        index = self.element_index(tag)
+        return None if index is None else self._file._index.record(index)[3]
+
     def value(self, tag: Any, default: Any = _MISSING) -> Any:
         """The value of `tag` (an int such as ``0x00280010`` or a ``(group,
         element)`` pair), decoded by its VR; a list of :class:`Item` for a

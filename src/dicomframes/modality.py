@@ -63,24 +63,29 @@ class ModalityLut:
     def __init__(self, item: Any, big_endian: bool) -> None:
         descriptor = item.value(TAG_LUT_DESCRIPTOR, None)
         data = item.value(TAG_LUT_DATA, None)
+        where = item.value_offset(TAG_LUT_DESCRIPTOR)
         if not isinstance(descriptor, list) or len(descriptor) != 3 or data is None:
             raise MalformedError(
                 f"Modality LUT Sequence {format_tag(TAG_MODALITY_LUT_SEQUENCE)}: needs an LUT "
-                f"Descriptor of 3 numbers and LUT Data, found {descriptor!r}",
-                tag=TAG_LUT_DESCRIPTOR)
+                f"Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} of 3 numbers and LUT Data "
+                f"{format_tag(TAG_LUT_DATA)}, found {descriptor!r} (at offset {where})",
+                tag=TAG_LUT_DESCRIPTOR, offset=where)
         entries, self.first, depth = (int(v) for v in descriptor)
         entries = entries or 1 << 16  # PS3.3 C.11.1.1.1: 0 means 65536
         if depth not in (8, 16):
-            raise UnsupportedError(f"Modality LUT with {depth}-bit entries (8 or 16 expected)",
-                                   tag=TAG_LUT_DESCRIPTOR)
+            raise UnsupportedError(
+                f"Modality LUT Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} at offset {where}: "
+                f"{depth}-bit entries (8 or 16 expected)", tag=TAG_LUT_DESCRIPTOR, offset=where)
         if isinstance(data, (bytes, bytearray, memoryview)):  # OW: words in the file's order
             values = np.frombuffer(bytes(data), dtype=">u2" if big_endian else "<u2")
         else:
             values = np.asarray(data if isinstance(data, list) else [data])
         if len(values) < entries:
+            offset = item.value_offset(TAG_LUT_DATA)
             raise MalformedError(
-                f"Modality LUT Data {format_tag(TAG_LUT_DATA)} has {len(values)} entries, the "
-                f"descriptor says {entries}", tag=TAG_LUT_DATA)
+                f"Modality LUT Data {format_tag(TAG_LUT_DATA)} at offset {offset} has "
+                f"{len(values)} entries, the descriptor says {entries}", tag=TAG_LUT_DATA,
+                offset=offset)
         self.table = values[:entries].astype(f"uint{depth}").astype(np.float32)
 
     def apply(self, stored: np.ndarray, out: np.ndarray) -> None:
