@@ -150,6 +150,14 @@ def test_sort_needs_its_attributes(tmp_path):
     for sort in ("instance", "position"):
         with pytest.raises(DicomFramesError, match=str(path).replace("\\", "\\\\")):
             read_frames([path, path], sort=sort)
+    bad = tmp_path / "two_numbers.dcm"
+    bad.write_bytes(make_dicom(np.zeros((4, 4), np.uint16), extra={
+        "ImagePositionPatient": ["1", "2"],
+        "ImageOrientationPatient": ["1", "0", "0", "0", "1", "0"]}))
+    with pytest.raises(DicomFramesError, match=r"\(0020,0032\)") as info:
+        read_frames([bad, path], sort="position")
+    with dicomframes.open(bad) as f:
+        assert info.value.offset == f.dataset.value_offset(0x00200032) is not None
     with pytest.raises(ValueError, match="sort"):
         read_frames([path], sort="name")
     with pytest.raises(ValueError):

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .batch import resolve_threads, run_parallel
-from .errors import DicomFramesError, MalformedError, in_context
+from .errors import DicomFramesError, MalformedError, format_tag, in_context
 from .file import DicomFile, open
 from .frames import check_out
 from .output import FrameOutput
@@ -46,9 +46,12 @@ def _position_key(file: DicomFile, position: int) -> float:
     for tag, value, size in ((TAG_IMAGE_POSITION_PATIENT, where, 3),
                              (TAG_IMAGE_ORIENTATION_PATIENT, orientation, 6)):
         if not isinstance(value, list) or len(value) != size:
+            offset = file.dataset.value_offset(tag)
+            name = "Image Position" if size == 3 else "Image Orientation"
             raise MalformedError(
-                f"{_name(file, position)}: {'Image Position' if size == 3 else 'Image Orientation'}"
-                f" (Patient) needs {size} numbers to sort by position, found {value!r}", tag=tag)
+                f"{_name(file, position)}: {name} (Patient) {format_tag(tag)} needs {size} numbers to sort by position, found "
+                f"{value!r}" + ("" if offset is None else f" at offset {offset}"),
+                tag=tag, offset=offset)
     normal = np.cross(np.asarray(orientation[:3], float), np.asarray(orientation[3:], float))
     return float(np.dot(normal, np.asarray(where, float)))
 
