@@ -49,8 +49,9 @@ def _position_key(file: DicomFile, position: int) -> float:
             offset = file.dataset.value_offset(tag)
             name = "Image Position" if size == 3 else "Image Orientation"
             raise MalformedError(
-                f"{_name(file, position)}: {name} (Patient) {format_tag(tag)} needs {size} numbers to sort by position, found "
-                f"{value!r}" + ("" if offset is None else f" at offset {offset}"),
+                f"{_name(file, position)}: {name} (Patient) {format_tag(tag)} needs {size} "
+                f"numbers to sort by position, found {value!r}"
+                + ("" if offset is None else f" at offset {offset}"),
                 tag=tag, offset=offset)
     normal = np.cross(np.asarray(orientation[:3], float), np.asarray(orientation[3:], float))
     return float(np.dot(normal, np.asarray(where, float)))
