@@ -1,0 +1,175 @@
+"""DICOM files for tests, examples, fuzz seeds and benchmark inputs (as ``numpy.testing``
+is for arrays): the one place where dicomframes writes DICOM, through pydicom.
+
+    from dicomframes.testing import make_dicom, make_dataset, write
+    data = make_dicom(np.zeros((4, 64, 64), np.uint16), frames=4, compress=RLE_LOSSLESS)
+    ds = make_dataset(frames_array, frames=n, encoded=codestreams, syntax=JPEG_2000_LOSSLESS)
+    write(ds, "ct_j2k.dcm")
+
+pydicom (>= 3.0) is needed (``pip install dicomframes[test]``); dicomframes itself never
+imports this module.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .uids import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN
+
+try:
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.encaps import encapsulate, encapsulate_extended
+    from pydicom.uid import generate_uid
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("dicomframes.testing writes DICOM with pydicom >= 3.0: "
+                      "pip install 'dicomframes[test]'") from exc
+
+__all__ = [
+    "SECONDARY_CAPTURE",
+    "UID_PREFIX",
+    "dicom_bytes",
+    "encapsulated_pixel_data",
+    "make_dataset",
+    "make_dicom",
+    "new_dataset",
+    "set_image_pixel",
+    "uid",
+    "write",
+]
+
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+# pydicom's prefix for generated UIDs (derived from their entropy sources, so repeatable).
+UID_PREFIX = "1.2.826.0.1.3680043.8.498."
+
+
+def uid(*parts: str) -> str:
+    """A UID derived from `parts` alone: the same parts give the same UID."""
+    return generate_uid(prefix=UID_PREFIX, entropy_srcs=["dicomframes", *parts])
+
+
+def new_dataset(syntax: str = EXPLICIT_VR_LITTLE_ENDIAN, *, sop_class: str = SECONDARY_CAPTURE,
+                entropy: str = "") -> Dataset:
+    """An empty data set with its file meta (transfer syntax `syntax`) and SOP Class /
+    Instance UIDs (the instance derived from `entropy`)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = uid("sop", entropy)
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    return ds
+
+
+def set_image_pixel(ds: Dataset, *, rows: int, columns: int, dtype: Any,
+                    samples_per_pixel: int = 1, frames: int | None = None,
+                    bits_stored: int | None = None, photometric: str | None = None,
+                    planar_configuration: int = 0) -> None:
+    """The Image Pixel module attributes for frames of `dtype` (u1/i1/u2/i2/u4/i4);
+    Number of Frames only when `frames` is given."""
+    dtype = np.dtype(dtype)
+    bits = dtype.itemsize * 8
+    ds.SamplesPerPixel = samples_per_pixel
+    ds.PhotometricInterpretation = photometric or (
+        "RGB" if samples_per_pixel == 3 else "MONOCHROME2")
+    if samples_per_pixel > 1:
+        ds.PlanarConfiguration = planar_configuration
+    if frames is not None:
+        ds.NumberOfFrames = frames
+    ds.Rows, ds.Columns = rows, columns
+    ds.BitsAllocated = bits
+    ds.BitsStored = bits_stored or bits
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = 1 if dtype.kind == "i" else 0
+
+
+def encapsulated_pixel_data(ds: Dataset, encoded: Sequence[bytes], *,
+                            offset_table: str = "basic") -> None:
+    """Pixel Data as encapsulated `encoded` frames, one fragment each, with a Basic
+    Offset Table (`offset_table` "basic"), an empty one plus an Extended Offset Table
+    ("extended"), or an empty one ("none")."""
+    frames = [bytes(frame) for frame in encoded]
+    if offset_table == "extended":
+        value, offsets, lengths = encapsulate_extended(frames)
+        ds.ExtendedOffsetTable = offsets
+        ds.ExtendedOffsetTableLengths = lengths
+    elif offset_table in ("basic", "none"):
+        value = encapsulate(frames, has_bot=offset_table == "basic")
+    else:
+        raise ValueError(f"offset_table {offset_table!r}: 'basic', 'extended' or 'none'")
+    ds.PixelData = value
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+
+
+def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
+                 frames: int | None = None, photometric: str | None = None,
+                 bits_stored: int | None = None, extra: Mapping[str, Any] | None = None,
+                 compress: str | None = None, encoded: Sequence[bytes] | None = None,
+                 offset_table: str = "basic", sop_class: str = SECONDARY_CAPTURE,
+                 entropy: str | None = None) -> Dataset:
+    """A data set holding `arr`, shape (frames, rows, cols[, 3]) (or (rows, cols[, 3]) with
+    `frames` None), dtype u1/i1/u2/i2/u4/i4, as native Pixel Data in `syntax`.
+
+    `compress`: a transfer syntax UID to encode `arr` with pydicom's encoders (RLE; JPEG-LS
+    through pyjpegls; JPEG 2000 through pylibjpeg-openjpeg), losslessly. `encoded`: frames
+    already encoded in `syntax` (by any encoder; `arr` then gives the image attributes and
+    the values they decode to), written with `offset_table`. `extra`: more attributes by
+    keyword; a callable value is called with the data set."""
+    arr = np.asarray(arr)
+    frame_shape = arr.shape[1:] if frames is not None else arr.shape
+    samples = 3 if len(frame_shape) == 3 else 1
+    ds = new_dataset(syntax, sop_class=sop_class,
+                     entropy=entropy if entropy is not None else f"{arr.shape}{arr.dtype}")
+    ds.PatientName = "Test^DicomFrames"
+    set_image_pixel(ds, rows=frame_shape[0], columns=frame_shape[1], dtype=arr.dtype,
+                    samples_per_pixel=samples, frames=frames, bits_stored=bits_stored,
+                    photometric=photometric)
+    if encoded is not None:
+        encapsulated_pixel_data(ds, encoded, offset_table=offset_table)
+    else:
+        order = ">" if syntax == EXPLICIT_VR_BIG_ENDIAN else "<"
+        raw = arr.astype(arr.dtype.newbyteorder(order)).tobytes()
+        if len(raw) % 2:
+            raw += b"\0"
+        ds.add_new(0x7FE00010, "OB" if arr.dtype.itemsize == 1 else "OW", raw)
+    for keyword, value in (extra or {}).items():
+        setattr(ds, keyword, value(ds) if callable(value) else value)
+    if compress is not None:
+        ds.compress(compress, arr, generate_instance_uid=False)
+    return ds
+
+
+def dicom_bytes(ds: Dataset) -> bytes:
+    """`ds` written as a DICOM file (preamble, file meta); pydicom's warnings about odd
+    values are silenced, since tests write them on purpose."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def make_dicom(arr: np.ndarray, **options: Any) -> bytes:
+    """:func:`make_dataset` written as DICOM bytes."""
+    return dicom_bytes(make_dataset(arr, **options))
+
+
+def write(ds: Dataset | bytes, path: str | os.PathLike) -> Path:
+    """Write `ds` (a data set or DICOM bytes) to `path` atomically: a reader never sees
+    half a file, even when several processes make the same inputs."""
+    path = Path(path)
+    data = ds if isinstance(ds, (bytes, bytearray)) else dicom_bytes(ds)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
