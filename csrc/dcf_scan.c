@@ -306,6 +306,14 @@ static int try_implicit_sequence(scanner *s, size_t value, uint32_t length, enco
     return 0;
 }
 
+/* The failure for an element header that does not fit before `limit`. */
+static dcf_status header_cut_short(scanner *s, uint32_t tag, size_t at, size_t limit)
+{
+    return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
+                    TAG_FMT " at offset %zu: element header cut short (%zu bytes left)",
+                    TAG_ARGS(tag), at, limit - at);
+}
+
 /* Read one element header at *pos and index the element (recursing into
  * sequences and fragments); leaves *pos after the element. */
 static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding enc,
@@ -321,9 +329,7 @@ static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding e
 
     if (enc.explicit_vr) {
         if (!dcf_fits(at, limit, 8))
-            return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
-                            TAG_FMT " at offset %zu: element header cut short (%zu bytes left)",
-                            TAG_ARGS(tag), at, limit - at);
+            return header_cut_short(s, tag, at, limit);
         vr[0] = (char)d[at + 4];
         vr[1] = (char)d[at + 5];
         if (!dcf_is_known_vr(d[at + 4], d[at + 5]))
@@ -332,9 +338,7 @@ static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding e
                             TAG_ARGS(tag), at, d[at + 4], d[at + 5]);
         if (has_long_length(vr)) {
             if (!dcf_fits(at, limit, 12))
-                return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
-                                TAG_FMT " at offset %zu: element header cut short (%zu bytes "
-                                "left)", TAG_ARGS(tag), at, limit - at);
+                return header_cut_short(s, tag, at, limit);
             length = dcf_load_u32(d + at + 8, enc.big_endian);
             value = at + 12;
         } else {
@@ -343,9 +347,7 @@ static dcf_status scan_element(scanner *s, size_t *pos, size_t limit, encoding e
         }
     } else {
         if (!dcf_fits(at, limit, 8))
-            return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
-                            TAG_FMT " at offset %zu: element header cut short (%zu bytes left)",
-                            TAG_ARGS(tag), at, limit - at);
+            return header_cut_short(s, tag, at, limit);
         infer_vr(tag, vr);
         length = dcf_load_u32(d + at + 4, enc.big_endian);
         value = at + 8;
@@ -463,9 +465,7 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
             if (dcf_fits(at, limit, 4)) {
                 uint32_t tag = dcf_load_tag(s->data + at, until == RUN_FILE_META ? 0
                                                                                : enc.big_endian);
-                return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
-                                TAG_FMT " at offset %zu: element header cut short (%zu bytes "
-                                "left)", TAG_ARGS(tag), at, limit - at);
+                return header_cut_short(s, tag, at, limit);
             }
             return dcf_fail(s->err, DCF_E_TRUNCATED, DCF_NO_TAG, at,
                             "data ends inside an element tag at offset %zu (%zu bytes left)",
@@ -569,8 +569,15 @@ dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *op
     if (!data && size)
         return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "no data");
 
-    scanner s = {data, size, options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
-                 initial_capacity(size), result, err, options->lazy_fragments, 0};
+    scanner s = {
+        .data = data,
+        .size = size,
+        .max_depth = options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
+        .initial_capacity = initial_capacity(size),
+        .out = result,
+        .err = err,
+        .lazy = options->lazy_fragments,
+    };
     size_t pos = 0;
     dcf_status st = DCF_OK;
 
@@ -668,8 +675,14 @@ dcf_status dcf_scan_complete(const uint8_t *data, size_t size, const dcf_scan_op
     memcpy(full->elements, partial->elements, partial->count * sizeof(dcf_element));
     full->capacity = room;
 
-    scanner s = {data, size, options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
-                 INITIAL_CAPACITY, full, err, 0, 0};
+    scanner s = {
+        .data = data,
+        .size = size,
+        .max_depth = options->max_depth ? options->max_depth : DCF_DEFAULT_MAX_DEPTH,
+        .initial_capacity = INITIAL_CAPACITY,
+        .out = full,
+        .err = err,
+    };
     const dcf_element *pixel = &partial->elements[partial->pixel_data];
     size_t pos = (size_t)partial->resume_offset;
     dcf_status st = scan_fragments(&s, &pos, size, (pixel->flags & DCF_FLAG_BIG_ENDIAN) != 0,

@@ -36,6 +36,7 @@ const char *dcf_status_name(dcf_status status)
     case DCF_E_ARGUMENT: return "bad argument";
     case DCF_E_CODEC: return "codec error";
     case DCF_E_PIXEL_DATA: return "pixel data";
+    case DCF_STATUS_COUNT: break;
     }
     return "unknown";
 }

@@ -18,12 +18,13 @@ typedef enum dcf_status {
     DCF_OK = 0,
     DCF_E_TRUNCATED = 1,   /* data ends before a declared length */
     DCF_E_MALFORMED = 2,   /* structure violates PS3.5 or is inconsistent */
-    DCF_E_TOO_DEEP = 3,    /* sequence nesting beyond DCF_MAX_DEPTH */
+    DCF_E_TOO_DEEP = 3,    /* sequence nesting beyond the scan's max_depth */
     DCF_E_UNSUPPORTED = 4, /* valid DICOM we do not handle */
     DCF_E_NO_MEMORY = 5,   /* an allocation failed */
     DCF_E_ARGUMENT = 6,    /* a caller passed inconsistent arguments */
     DCF_E_CODEC = 7,       /* a codec library reported an error */
-    DCF_E_PIXEL_DATA = 8   /* pixel data does not match its description */
+    DCF_E_PIXEL_DATA = 8,  /* pixel data does not match its description */
+    DCF_STATUS_COUNT       /* not a status: one past the last */
 } dcf_status;
 
 #define DCF_NO_TAG 0xFFFFFFFFu

@@ -25,11 +25,8 @@ from dicomframes import (
     PixelDataError,
     TruncatedError,
 )
-from dicomframes._scan import (
-    ENCODING_DEFLATED,
-    ENCODING_EXPLICIT_BE,
-    ENCODING_EXPLICIT_LE,
-    ENCODING_IMPLICIT_LE,
+from dicomframes._core import Encoding, EncodingSource
+from dicomframes._core import (
     FLAG_BIG_ENDIAN,
     FLAG_ENCAPSULATED,
     FLAG_FILE_META,
@@ -76,7 +73,8 @@ from dicom_bytes import (
 )
 
 # dcf_scan_result.encoding_source
-FROM_META, GUESSED, CORRECTED, FORCED = 0, 1, 2, 3
+FROM_META, GUESSED, CORRECTED, FORCED = EncodingSource
+ENCODING_IMPLICIT_LE, ENCODING_EXPLICIT_LE, ENCODING_EXPLICIT_BE, ENCODING_DEFLATED = Encoding
 
 PN = 0x00100010  # Patient's Name
 PID = 0x00100020  # Patient ID

@@ -1,23 +1,67 @@
 # Declarations of the C core (csrc/) for the Cython boundary modules, and the
-# one place where a C error record becomes a Python exception.
+# one place where a C error record becomes a Python exception. Every C constant
+# the Python side needs is declared here and re-exported by _core.pyx.
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 
 cdef extern from "dcf_status.h" nogil:
     ctypedef enum dcf_status:
         DCF_OK
+        DCF_E_TRUNCATED
+        DCF_E_MALFORMED
+        DCF_E_TOO_DEEP
+        DCF_E_UNSUPPORTED
+        DCF_E_NO_MEMORY
+        DCF_E_ARGUMENT
+        DCF_E_CODEC
+        DCF_E_PIXEL_DATA
+        DCF_STATUS_COUNT
+
+    const uint32_t DCF_NO_TAG
+    enum:
+        DCF_ERROR_MESSAGE_SIZE
 
     ctypedef struct dcf_error:
         dcf_status status
         uint32_t tag
         uint64_t offset
-        char message[320]
+        char message[DCF_ERROR_MESSAGE_SIZE]
 
     void dcf_error_clear(dcf_error *err)
     const char *dcf_status_name(dcf_status status)
 
 
 cdef extern from "dcf_scan.h" nogil:
+    enum:
+        DCF_DEFAULT_MAX_DEPTH
+    const uint32_t DCF_TAG_ITEM
+    const uint32_t DCF_TAG_PIXEL_DATA
+    const uint32_t DCF_TAG_FLOAT_PIXEL_DATA
+    const uint32_t DCF_TAG_DOUBLE_PIXEL_DATA
+    const uint32_t DCF_TAG_EXTENDED_OFFSET_TABLE
+
+    enum:
+        DCF_FLAG_UNDEFINED_LENGTH
+        DCF_FLAG_ITEM
+        DCF_FLAG_FRAGMENT
+        DCF_FLAG_ENCAPSULATED
+        DCF_FLAG_TRUNCATED
+        DCF_FLAG_IMPLICIT_VR
+        DCF_FLAG_BIG_ENDIAN
+        DCF_FLAG_FILE_META
+
+    ctypedef enum dcf_encoding:
+        DCF_ENCODING_IMPLICIT_LE
+        DCF_ENCODING_EXPLICIT_LE
+        DCF_ENCODING_EXPLICIT_BE
+        DCF_ENCODING_DEFLATED
+
+    enum:
+        DCF_ENCODING_FROM_META
+        DCF_ENCODING_GUESSED
+        DCF_ENCODING_CORRECTED
+        DCF_ENCODING_FORCED
+
     ctypedef struct dcf_element:
         uint32_t tag
         char vr[2]
@@ -89,6 +133,19 @@ cdef inline object error_from(dcf_error *err, object frame=None):
 
 
 cdef extern from "dcf_frames.h" nogil:
+    ctypedef enum dcf_frame_rule:
+        DCF_FRAMES_EXTENDED_OFFSET_TABLE
+        DCF_FRAMES_BASIC_OFFSET_TABLE
+        DCF_FRAMES_ONE_PER_FRAGMENT
+        DCF_FRAMES_SINGLE_FRAME
+        DCF_FRAMES_START_MARKERS
+
+    ctypedef enum dcf_start_marker:
+        DCF_MARKER_NONE
+        DCF_MARKER_J2K
+        DCF_MARKER_JPEG
+        DCF_MARKER_RLE
+
     ctypedef struct dcf_fragments:
         const uint8_t *data
         size_t size

@@ -14,7 +14,9 @@ from cpython.buffer cimport (
 )
 from libc.stdint cimport uint8_t
 
-from dicomframes._capi cimport DCF_OK, dcf_error, dcf_error_clear, dcf_status, error_from
+from dicomframes._capi cimport (
+    DCF_E_ARGUMENT, DCF_NO_TAG, DCF_OK, dcf_error, dcf_error_clear, dcf_status, error_from,
+)
 
 # Stands in for the data pointer of an empty source, which a memoryview lacks.
 cdef const unsigned char EMPTY[1]
@@ -23,8 +25,6 @@ cdef enum codec_kind:
     CODEC_RLE
     CODEC_JLS
     CODEC_J2K
-
-DCF_E_ARGUMENT = 6
 
 # (0028,0004) Photometric Interpretation -> enum dcf_photometric
 PHOTOMETRIC = {
@@ -49,7 +49,7 @@ def codec_versions():
 
 cdef argument_error(str message):
     from dicomframes.errors import from_status
-    return from_status(DCF_E_ARGUMENT, 0xFFFFFFFF, 0, message)
+    return from_status(DCF_E_ARGUMENT, DCF_NO_TAG, 0, message)
 
 
 cdef long long checked(object value, str name, long long low, long long high) except? -1:

@@ -10,28 +10,19 @@ from dicomframes._capi cimport (
     dcf_walk_frame, error_from,
 )
 
+from dicomframes._core import FrameRule
+
 cnp.import_array()
 
-MARKER_NONE = 0
-MARKER_J2K = 1
-MARKER_JPEG = 2
-MARKER_RLE = 3
-
-RULES = {
-    1: "extended offset table",
-    2: "basic offset table",
-    3: "one fragment per frame",
-    4: "all fragments form the single frame",
-    5: "codec start markers",
-}
 
 
 def locate_frames(const unsigned char[::1] data not None, const uint64_t[::1] offsets not None,
                   const uint64_t[::1] lengths not None, object eot, bint eot_big_endian,
                   uint64_t frames, int marker):
     """(first, count, rule): per frame, the index of its first fragment (the
-    offset table being item 0) and how many fragments it spans; `rule` names
-    how they were found. `eot` is the Extended Offset Table value or None."""
+    offset table being item 0) and how many fragments it spans; `rule` (a
+    FrameRule) says how they were found. `eot` is the Extended Offset Table
+    value or None; `marker` a StartMarker."""
     cdef dcf_fragments fragments
     cdef dcf_error err
     cdef int status, rule = 0
@@ -61,7 +52,7 @@ def locate_frames(const unsigned char[::1] data not None, const uint64_t[::1] of
                                    <uint32_t *>cnp.PyArray_DATA(count), &rule, &err)
     if status != DCF_OK:
         raise error_from(&err)
-    return first[:frames], count[:frames], RULES.get(rule, "?")
+    return first[:frames], count[:frames], FrameRule(rule)
 
 
 # Fragments per frame that a walk returns without a second pass.

@@ -3,7 +3,7 @@
 from libc.stdint cimport uint32_t, uint64_t
 
 from dicomframes._capi cimport (
-    DCF_OK, dcf_error, dcf_native_decode, dcf_native_frame_bits, dcf_native_frame_size,
+    DCF_OK, DCF_TAG_PIXEL_DATA, dcf_error, dcf_native_decode, dcf_native_frame_bits, dcf_native_frame_size,
     dcf_native_layout, dcf_native_validate, dcf_native_viewable, error_from,
 )
 
@@ -39,7 +39,7 @@ cdef class NativeLayout:
         self.frame_bits = dcf_native_frame_bits(&self.layout)
 
     def decode(self, const unsigned char[::1] src not None, uint64_t index,
-               unsigned char[::1] out not None, uint32_t pixel_tag=0x7FE00010,
+               unsigned char[::1] out not None, uint32_t pixel_tag=DCF_TAG_PIXEL_DATA,
                uint64_t value_offset=0):
         """Decode frame `index` of the Pixel Data value `src` into `out` (bytes)."""
         cdef dcf_error err

@@ -1,8 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Boundary to the C rescale pass (csrc/dcf_rescale.h)."""
-from dicomframes._capi cimport dcf_rescale_to_float, dcf_sample_type
+from dicomframes._capi cimport (
+    DCF_SAMPLE_F32, DCF_SAMPLE_F64, DCF_SAMPLE_I8, DCF_SAMPLE_I16, DCF_SAMPLE_I32, DCF_SAMPLE_U8,
+    DCF_SAMPLE_U16, DCF_SAMPLE_U32, dcf_rescale_to_float, dcf_sample_type,
+)
 
-_TYPES = {"u1": 0, "i1": 1, "u2": 2, "i2": 3, "u4": 4, "i4": 5, "f4": 6, "f8": 7}
+_TYPES = {"u1": DCF_SAMPLE_U8, "i1": DCF_SAMPLE_I8, "u2": DCF_SAMPLE_U16, "i2": DCF_SAMPLE_I16,
+          "u4": DCF_SAMPLE_U32, "i4": DCF_SAMPLE_I32, "f4": DCF_SAMPLE_F32, "f8": DCF_SAMPLE_F64}
 
 
 def rescale_into(src, double slope, double intercept, float[::1] out not None):

@@ -12,6 +12,7 @@ tag that sorts after the Pixel Data, the fragments) first completes the scan,
 once, under a lock, and then answers exactly as an eager scan would.
 """
 import threading
+from typing import NamedTuple
 
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
@@ -22,10 +23,16 @@ import numpy as np
 from libc.stdlib cimport free
 
 from dicomframes._capi cimport (
-    DCF_OK, dcf_element, dcf_error, dcf_scan, dcf_scan_complete, dcf_scan_options,
+    DCF_E_NO_MEMORY, DCF_FLAG_FRAGMENT, DCF_FLAG_ITEM, DCF_OK, dcf_element, dcf_error, dcf_scan,
+    dcf_scan_complete, dcf_scan_options,
     dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
 from dicomframes.errors import from_status
+# The C constants, for the modules that read the index (declared in _capi.pxd).
+from dicomframes._core import (  # noqa: F401 - re-exported
+    FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_FILE_META, FLAG_FRAGMENT, FLAG_IMPLICIT_VR,
+    FLAG_ITEM, FLAG_TRUNCATED, FLAG_UNDEFINED_LENGTH, Encoding, EncodingSource,
+)
 
 cnp.import_array()
 
@@ -43,26 +50,9 @@ ELEMENT_DTYPE = np.dtype(
 )
 assert ELEMENT_DTYPE.itemsize == sizeof(dcf_element)
 
-FLAG_UNDEFINED_LENGTH = 1 << 0
-FLAG_ITEM = 1 << 1
-FLAG_FRAGMENT = 1 << 2
-FLAG_ENCAPSULATED = 1 << 3
-FLAG_TRUNCATED = 1 << 4
-FLAG_IMPLICIT_VR = 1 << 5
-FLAG_BIG_ENDIAN = 1 << 6
-FLAG_FILE_META = 1 << 7
-
-ENCODING_IMPLICIT_LE = 0
-ENCODING_EXPLICIT_LE = 1
-ENCODING_EXPLICIT_BE = 2
-ENCODING_DEFLATED = 3
-
-# Top-level attributes of the Image Pixel module read by `pixel_module`, in
-# the order of the tuple it returns.
-PIXEL_MODULE_TAGS = (
-    0x00280010, 0x00280011, 0x00280002, 0x00280100, 0x00280101, 0x00280103,
-    0x00280006, 0x00280008, 0x00280004,
-)
+# One row of the index, as `ElementIndex.record` returns it.
+ElementRecord = NamedTuple("ElementRecord", [("tag", int), ("vr", str), ("flags", int),
+                                             ("offset", int), ("length", int)])
 
 cdef const unsigned char EMPTY[1]
 
@@ -131,7 +121,7 @@ cdef class ElementIndex:
                 status = dcf_scan_complete(ptr, data.shape[0], &self._options, &self.result,
                                            &full, &err)
             if status != DCF_OK:
-                if status != 5:  # out of memory may pass; anything else is in the data
+                if status != DCF_E_NO_MEMORY:  # may pass; anything else is in the data
                     self._failure = (<int>err.status, err.tag, err.offset,
                                      err.message.decode("utf-8", "replace"))
                 raise error_from(&err)
@@ -174,10 +164,10 @@ cdef class ElementIndex:
         return self._array
 
     def record(self, Py_ssize_t i):
-        """(tag, vr, flags, offset, length) of element `i`."""
+        """The ElementRecord (tag, vr, flags, offset, length) of element `i`."""
         self._check(i)
         cdef dcf_element *e = &self.result.elements[i]
-        return (e.tag, e.vr[:2].decode("latin-1"), e.flags, e.offset, e.length)
+        return ElementRecord(e.tag, e.vr[:2].decode("latin-1"), e.flags, e.offset, e.length)
 
     def find(self, int32_t parent, uint32_t tag):
         """Index of the first child of `parent` (-1: top level) with `tag`, or -1.
@@ -220,7 +210,7 @@ cdef class ElementIndex:
         cdef dcf_element *e = self.result.elements
         cdef list found = []
         for i in range(<size_t>(parent + 1), self.result.count):
-            if e[i].parent == parent and (e[i].flags & (FLAG_ITEM | FLAG_FRAGMENT)):
+            if e[i].parent == parent and (e[i].flags & (DCF_FLAG_ITEM | DCF_FLAG_FRAGMENT)):
                 found.append(i)
         return found
 
@@ -231,7 +221,7 @@ cdef class ElementIndex:
         cdef size_t i, n = 0
         cdef dcf_element *e = self.result.elements
         for i in range(<size_t>(parent + 1), self.result.count):
-            if e[i].parent == parent and (e[i].flags & FLAG_FRAGMENT):
+            if e[i].parent == parent and (e[i].flags & DCF_FLAG_FRAGMENT):
                 n += 1
         cdef cnp.ndarray offsets = np.empty(n, np.uint64)
         cdef cnp.ndarray lengths = np.empty(n, np.uint64)
@@ -239,65 +229,52 @@ cdef class ElementIndex:
         cdef uint64_t *l = <uint64_t *>cnp.PyArray_DATA(lengths)
         n = 0
         for i in range(<size_t>(parent + 1), self.result.count):
-            if e[i].parent == parent and (e[i].flags & FLAG_FRAGMENT):
+            if e[i].parent == parent and (e[i].flags & DCF_FLAG_FRAGMENT):
                 o[n] = e[i].offset
                 l[n] = e[i].length
                 n += 1
         return offsets, lengths
 
-    def pixel_module(self, const unsigned char[::1] data not None):
-        """Top-level rows, columns, samples per pixel, bits allocated, bits
-        stored, pixel representation, planar configuration (ints or None),
-        number of frames (the IS text parsed, None when absent or not a
-        number) and photometric interpretation (str or None), in one pass."""
+    def top_level_values(self, const unsigned char[::1] data not None, tags,
+                         size_t limit):
+        """[value bytes or None for each of `tags` (at most 32)]: the value of
+        the first top-level element with each tag, cut to `limit` + 1 bytes (so
+        that a longer value shows as one), None when absent or past the end of
+        `data`. One pass over the indexed elements: a lazy index holds every
+        top-level element before the Pixel Data, and nothing here completes it."""
+        cdef uint32_t wanted[32]
+        cdef Py_ssize_t found[32]
+        cdef Py_ssize_t slot, n = len(tags), missing
         cdef size_t i
-        cdef int slot
+        cdef uint64_t size
         cdef dcf_element *e = self.result.elements
-        cdef Py_ssize_t found[9]
-        for slot in range(9):
+        if n > 32:
+            raise ValueError("top_level_values looks for at most 32 tags")
+        for slot in range(n):
+            wanted[slot] = tags[slot]
             found[slot] = -1
+        missing = n
         for i in range(self.result.count):
-            if e[i].depth != 0 or (e[i].tag >> 16) != 0x0028:
+            if missing == 0:
+                break
+            if e[i].depth != 0:
                 continue
-            for slot in range(9):
-                if e[i].tag == PIXEL_MODULE_TAGS[slot] and found[slot] < 0:
-                    found[slot] = i
+            for slot in range(n):
+                if found[slot] < 0 and e[i].tag == wanted[slot]:
+                    found[slot] = <Py_ssize_t>i
+                    missing -= 1
         values = []
-        for slot in range(7):
-            values.append(_read_us(&e[found[slot]], data) if found[slot] >= 0 else None)
-        values.append(_read_is(&e[found[7]], data) if found[7] >= 0 else None)
-        values.append(_read_cs(&e[found[8]], data) if found[8] >= 0 else None)
-        return tuple(values)
-
-
-cdef object _read_us(dcf_element *e, const unsigned char[::1] data):
-    # US is 2 bytes; implicit VR files may store these as anything: be strict.
-    if e.length < 2 or e.offset + 2 > <uint64_t>data.shape[0]:
-        return None
-    cdef const unsigned char *p = &data[e.offset]
-    if e.flags & FLAG_BIG_ENDIAN:
-        return (p[0] << 8) | p[1]
-    return p[0] | (p[1] << 8)
-
-
-cdef object _read_is(dcf_element *e, const unsigned char[::1] data):
-    if e.length == 0 or e.length > 64 or e.offset + e.length > <uint64_t>data.shape[0]:
-        return None
-    text = bytes(data[e.offset:e.offset + e.length]).split(b"\\")[0].strip(b" \x00")
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return int(float(text))
-        except ValueError:
-            return None
-
-
-cdef object _read_cs(dcf_element *e, const unsigned char[::1] data):
-    if e.length > 64 or e.offset + e.length > <uint64_t>data.shape[0]:
-        return None
-    text = bytes(data[e.offset:e.offset + e.length]).split(b"\\")[0]
-    return text.strip(b" \x00").decode("latin-1")
+        for slot in range(n):
+            if found[slot] < 0:
+                values.append(None)
+                continue
+            i = <size_t>found[slot]
+            size = min(e[i].length, limit + 1)
+            if e[i].offset + size > <uint64_t>data.shape[0]:
+                values.append(None)
+            else:
+                values.append(bytes(data[e[i].offset:e[i].offset + size]))
+        return values
 
 
 def scan(object source not None, int force_encoding=-1, unsigned int max_depth=0,

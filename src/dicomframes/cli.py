@@ -7,18 +7,73 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from . import open as open_dicom
-from .errors import DicomFramesError
+from ._core import FLAG_ENCAPSULATED, FLAG_FRAGMENT, FLAG_TRUNCATED, EncodingSource
+from .errors import DicomFramesError, format_tag
+from .file import DicomFile
+from .pixels import PIXEL_KEYWORDS
+
+_ENCODING_NOTES = {
+    EncodingSource.GUESSED: " [no Transfer Syntax UID: inferred from the data]",
+    EncodingSource.CORRECTED: " [data set encoding differs from the UID: corrected]",
+}
+TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
+
+
+def describe(f: DicomFile) -> dict[str, Any]:
+    """A summary of `f`, as `dicomframes info` prints it (also `f.describe()`)."""
+    ts = f.transfer_syntax
+    elements = f.elements
+    info: dict[str, Any] = {
+        "path": f.path,
+        "transfer_syntax": f"{ts.uid} ({ts.name}){_ENCODING_NOTES.get(f.encoding_source, '')}",
+        "elements": len(elements),
+    }
+    row = f.pixel_data_element
+    if row is None:
+        info["pixel_data"] = None
+        return info
+    tag, flags, offset, length = (int(elements[row][field])
+                                  for field in ("tag", "flags", "offset", "length"))
+    info["pixel_data"] = (f"{PIXEL_KEYWORDS[tag]} {format_tag(tag)} "
+                          f"at offset {offset}, {length} bytes")
+    try:
+        p = f.pixels
+        info["pixels"] = (
+            f"{p.rows}x{p.columns}x{p.samples_per_pixel} {p.photometric_interpretation}, "
+            f"bits {p.bits_allocated}/{p.bits_stored}, "
+            f"{'signed' if p.pixel_representation else 'unsigned'}, "
+            f"planar {p.planar_configuration} -> {p.dtype.name} {p.frame_shape}")
+        info["frames"] = p.number_of_frames
+    except DicomFramesError as exc:
+        info["pixels"] = f"not decodable: {exc}"
+    if flags & FLAG_ENCAPSULATED:
+        items = elements[(elements["parent"] == row) & (elements["flags"] & FLAG_FRAGMENT != 0)]
+        bot_length = int(items["length"][0]) if len(items) else 0
+        if TAG_EXTENDED_OFFSET_TABLE in f:
+            table = "extended offset table"
+        elif bot_length:
+            table = f"basic offset table ({bot_length // 4} entries)"
+        else:
+            table = "no offset table"
+        info["fragments"] = f"{max(len(items) - 1, 0)}, {table}"
+        try:
+            info["frame location"] = f.frame_location
+        except DicomFramesError as exc:
+            info["frame location"] = f"not found: {exc}"
+    if flags & FLAG_TRUNCATED:
+        info["warning"] = "the file ends inside the Pixel Data"
+    return info
 
 
 def _print_info(path: str) -> int:
     try:
         with open_dicom(path) as f:
-            info = f.describe()
+            info = describe(f)
     except (DicomFramesError, OSError) as exc:
         print(f"{path}: error: {exc}")
         return 1

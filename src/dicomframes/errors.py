@@ -7,7 +7,10 @@ for pixel data, the frame index where the problem was found.
 
 from __future__ import annotations
 
+from ._core import NO_TAG, Status
+
 __all__ = [
+    "EXCEPTION_BY_STATUS",
     "CodecError",
     "DicomFramesError",
     "MalformedError",
@@ -85,15 +88,17 @@ def in_context(exc: DicomFramesError, where: str, **fields: int | None) -> Dicom
     return type(exc)(f"{where}: {exc}", **attributes)
 
 
-# dcf_status values (csrc/dcf_status.h) -> exception class
-_BY_STATUS: dict[int, type[DicomFramesError]] = {
-    1: TruncatedError,
-    2: MalformedError,
-    3: NestingError,
-    4: UnsupportedError,
-    6: DicomFramesError,
-    7: CodecError,
-    8: PixelDataError,
+# Status of a failed C call (enum dcf_status, csrc/dcf_status.h) -> exception class.
+# Every status but OK has an entry (tests/test_errors.py checks it).
+EXCEPTION_BY_STATUS: dict[Status, type[Exception]] = {
+    Status.TRUNCATED: TruncatedError,
+    Status.MALFORMED: MalformedError,
+    Status.TOO_DEEP: NestingError,
+    Status.UNSUPPORTED: UnsupportedError,
+    Status.NO_MEMORY: MemoryError,
+    Status.ARGUMENT: DicomFramesError,
+    Status.CODEC: CodecError,
+    Status.PIXEL_DATA: PixelDataError,
 }
 
 
@@ -101,10 +106,10 @@ def from_status(
     status: int, tag: int, offset: int, message: str, *, frame: int | None = None
 ) -> Exception:
     """The exception for a C status code and its error record."""
-    if status == 5:
-        return MemoryError(message)
-    cls = _BY_STATUS.get(status, DicomFramesError)
-    tag_or_none = None if tag == 0xFFFFFFFF else tag
+    cls = EXCEPTION_BY_STATUS.get(status, DicomFramesError)  # type: ignore[call-overload]
+    if not issubclass(cls, DicomFramesError):
+        return cls(message)
+    tag_or_none = None if tag == NO_TAG else tag
     if frame is not None and "frame" not in message:
         message = f"frame {frame}: {message}"
     return cls(message, tag=tag_or_none, offset=offset, frame=frame)

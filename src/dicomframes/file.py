@@ -7,41 +7,34 @@ request straight from the mapping.
 
 from __future__ import annotations
 
-import mmap
-import os
-import zlib
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import _scan
-from .errors import DicomFramesError, MalformedError, PixelDataError, format_tag
+from . import _scan, uids
+from ._core import Encoding, EncodingSource
 from .batch import resolve_threads, run_parallel
+from .dataset import MISSING, DatasetValues, Item
+from .errors import PixelDataError
 from .frames import EncapsulatedFrames, NativeFrames, check_out, frame_source
 from .modality import RescaleTable
 from .output import FrameOutput
-from .pixels import PIXEL_KEYWORDS, PixelDescription, describe_pixels
+from .pixels import PixelDescription, PixelModule, describe_pixels
+from .source import DEFAULT_MAX_INFLATED_BYTES, Source
 from .uids import TransferSyntax, transfer_syntax
-from .values import decode_value, implicit_vr, python_encoding
 
 __all__ = ["DicomFile", "Item", "open"]
 
+# The transfer syntax a data set found in each encoding stands for, when the
+# file meta names none.
 _ENCODING_UIDS = {
-    _scan.ENCODING_IMPLICIT_LE: "1.2.840.10008.1.2",
-    _scan.ENCODING_EXPLICIT_LE: "1.2.840.10008.1.2.1",
-    _scan.ENCODING_EXPLICIT_BE: "1.2.840.10008.1.2.2",
-    _scan.ENCODING_DEFLATED: "1.2.840.10008.1.2.1.99",
+    Encoding.IMPLICIT_LE: uids.IMPLICIT_VR_LITTLE_ENDIAN,
+    Encoding.EXPLICIT_LE: uids.EXPLICIT_VR_LITTLE_ENDIAN,
+    Encoding.EXPLICIT_BE: uids.EXPLICIT_VR_BIG_ENDIAN,
+    Encoding.DEFLATED: uids.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
 }
-_MISSING = object()
-TAG_SPECIFIC_CHARACTER_SET = 0x00080005
-
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-# Files up to this size are read into memory instead of being mapped.
-_READ_BELOW_BYTES = 64 * 1024
 # Number of Frames beyond this is taken as corrupt (len() must fit a C ssize_t).
 MAX_FRAMES = (1 << 31) - 1
-# A deflated data set is inflated in memory; refuse to grow past this.
-DEFAULT_MAX_INFLATED_BYTES = 1 << 32
 DEFAULT_MAX_FRAME_BYTES = 1 << 32
 
 
@@ -67,129 +60,42 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
     valid DICOM, naming the tag and the byte offset.
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        fd = os.open(path, _OPEN_FLAGS)
-        try:
-            size = os.fstat(fd).st_size
-            if size <= _READ_BELOW_BYTES:
-                # Mapping a small file costs more than reading it (two extra
-                # system calls and a page fault); nothing to gain from lazy I/O.
-                data: Any = os.read(fd, size)
-                mapping = None
-            else:
-                data = mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        finally:
-            os.close(fd)
-        try:
-            return DicomFile(data, path=path, mapping=mapping, max_depth=max_depth,
-                             max_inflated_bytes=max_inflated_bytes,
-                             correct_unused_bits=correct_unused_bits,
-                             max_frame_bytes=max_frame_bytes)
-        except BaseException:
-            if mapping is not None:
-                try:
-                    mapping.close()
-                except BufferError:
-                    pass  # a traceback still holds a view; the mapping goes with it
-            raise
-    return DicomFile(source, max_depth=max_depth, max_inflated_bytes=max_inflated_bytes,
+    return DicomFile(Source.open(source), max_depth=max_depth,
+                     max_inflated_bytes=max_inflated_bytes,
                      correct_unused_bits=correct_unused_bits, max_frame_bytes=max_frame_bytes)
-
-
-class Item:
-    """A read-only view of one data set in the index: the top level of a file
-    or one item of a sequence."""
-
-    __slots__ = ("_file", "_index", "_table")
-
-    def __init__(self, file: DicomFile, index: int) -> None:
-        self._file = file
-        self._index = index  # -1 for the top level
-        self._table: dict[int, int] | None = None
-
-    def _lookup(self) -> dict[int, int]:
-        if self._table is None:
-            self._table = self._file._index.children(self._index)
-        return self._table
-
-    def __contains__(self, tag: Any) -> bool:
-        return _as_tag(tag) in self._lookup()
-
-    def tags(self) -> list[int]:
-        """The tags of this data set's elements, in file order."""
-        return list(self._lookup())
-
-    def element_index(self, tag: Any) -> int | None:
-        """Row of `tag` in :attr:`DicomFile.elements`, or None."""
-        found = self._file._index.find(self._index, _as_tag(tag))
-        return None if found < 0 else found
-
-    def value_offset(self, tag: Any) -> int | None:
-        """Byte offset of `tag`'s value in the file, or None when absent."""
-        index = self.element_index(tag)
-        return None if index is None else self._file._index.record(index)[3]
-
-    def value(self, tag: Any, default: Any = _MISSING) -> Any:
-        """The value of `tag` (an int such as ``0x00280010`` or a ``(group,
-        element)`` pair), decoded by its VR; a list of :class:`Item` for a
-        sequence. Raises KeyError when absent unless `default` is given."""
-        index = self.element_index(tag)
-        if index is None:
-            if default is _MISSING:
-                raise KeyError(format_tag(_as_tag(tag)))
-            return default
-        return self._file._decode_element(index)
-
-    def __repr__(self) -> str:
-        where = "top level" if self._index < 0 else f"element {self._index}"
-        return f"<dicomframes.Item {where}, {len(self._lookup())} elements>"
 
 
 def _reopen(source: Any, options: dict[str, Any]) -> DicomFile:
     return open(source, **options)
 
 
-def _as_tag(tag: Any) -> int:
-    if isinstance(tag, tuple):
-        group, element = tag
-        return (int(group) << 16) | int(element)
-    return int(tag)
-
-
 class DicomFile:
     """A DICOM file indexed in place. Use as a context manager or call
     :meth:`close`. Safe to share between threads for reading."""
 
-    def __init__(self, data: Any, *, path: str | None = None, mapping: mmap.mmap | None = None,
+    def __init__(self, data: Any, *, path: str | None = None, mapping: Any = None,
                  max_depth: int = 0, max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
                  correct_unused_bits: bool = True,
                  max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
-        self.path = path
-        self._mapping = mapping
-        view = memoryview(data)
-        if view.ndim != 1 or view.itemsize != 1:
-            view = view.cast("B")
-        self._buffer = view
+        source = data if isinstance(data, Source) else Source(data, path=path, mapping=mapping)
         try:
             # Lazy: the fragments of compressed Pixel Data with an offset table
             # are indexed only if something needs them (see _scan.pyx).
-            index = _scan.scan(view, -1, max_depth, True)
-            if index.encoding == _scan.ENCODING_DEFLATED:
-                inflated = self._inflate(view, index.dataset_offset, max_inflated_bytes)
-                view.release()
-                view = self._buffer = inflated
-                index = _scan.scan(view, _scan.ENCODING_DEFLATED, max_depth, True)
+            index = _scan.scan(source.buffer, -1, max_depth, True)
+            if index.encoding == Encoding.DEFLATED:
+                source.inflate(index.dataset_offset, max_inflated_bytes)
+                index = _scan.scan(source.buffer, Encoding.DEFLATED, max_depth, True)
         except BaseException:
-            view.release()  # so that open() can unmap the file at once
+            source.close()  # at once: the mapping is not left to the garbage collector
             raise
+        self._source = source
         self._index = index
+        self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
         self._root = Item(self, -1)
-        self._charset: str | None = None
-        self._module: tuple[Any, ...] | None = None
+        self._module: PixelModule | None = None
         self._pixels: PixelDescription | None = None
-        self._source: NativeFrames | EncapsulatedFrames | None = None
+        self._frame_source: NativeFrames | EncapsulatedFrames | None = None
         self._frame_count: int | None = None
         self._outputs: dict[tuple[bool, bool, int], FrameOutput] = {}
         self._rescale: RescaleTable | None = None
@@ -199,84 +105,45 @@ class DicomFile:
         self._options = {"correct_unused_bits": correct_unused_bits, "max_depth": max_depth,
                          "max_inflated_bytes": max_inflated_bytes,
                          "max_frame_bytes": max_frame_bytes}
-        self._closed = False
 
-    @staticmethod
-    def _inflate(view: memoryview, dataset_offset: int, limit: int) -> memoryview:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        parts = [bytes(view[:dataset_offset])]
-        total = 0
-        src = view[dataset_offset:]
-        step = 1 << 20
-        try:
-            for start in range(0, len(src), step):
-                chunk = src[start:start + step]
-                while chunk:
-                    out = inflater.decompress(chunk, step)
-                    total += len(out)
-                    if total > limit:
-                        raise MalformedError(
-                            f"deflated data set at offset {dataset_offset} inflates to more "
-                            f"than {limit} bytes", offset=dataset_offset)
-                    parts.append(out)
-                    chunk = inflater.unconsumed_tail
-            parts.append(inflater.flush())
-            if not inflater.eof:
-                raise MalformedError(
-                    f"deflated data set at offset {dataset_offset} ends before its deflate "
-                    f"stream does (cut short)", offset=dataset_offset)
-        except zlib.error as exc:
-            raise MalformedError(
-                f"deflated data set at offset {dataset_offset} cannot be inflated: {exc}",
-                offset=dataset_offset) from None
-        return memoryview(b"".join(parts))
+    @property
+    def path(self) -> str | None:
+        """The path the file was opened from (None for bytes)."""
+        return self._source.path
+
+    @property
+    def _buffer(self) -> memoryview:
+        return self._source.buffer
 
     # ---- lifetime -------------------------------------------------------
 
     def close(self) -> None:
         """Release the mapping. Frames handed out as views keep it alive
         until they are gone."""
-        if self._closed:
-            return
-        self._closed = True
-        buffer, self._buffer = self._buffer, memoryview(b"")
-        try:
-            buffer.release()
-        except BufferError:
-            return  # views still use it; the mapping goes with the last of them
-        if self._mapping is not None:
-            try:
-                self._mapping.close()
-            except BufferError:
-                pass
-            self._mapping = None
+        self._source.close()
 
     def __enter__(self) -> DicomFile:
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # A file pickles as the means to reopen it, not as its mapping: a worker
-        # process maps the file itself. Files opened from bytes carry the bytes.
-        if self.path is not None:
-            return _reopen, (self.path, self._options)
-        if self._closed:
-            raise ValueError("cannot pickle a closed DicomFile opened from bytes")
-        return _reopen, (self._buffer.tobytes(), self._options)
-
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A file pickles as the means to reopen it, not as its mapping: a worker
+        # process maps the file itself. Files opened from bytes carry the bytes.
+        return _reopen, (self._source.reopen_argument(), self._options)
+
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._source.closed
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._source.closed:
             raise ValueError("I/O operation on a closed DicomFile")
 
     def __repr__(self) -> str:
         name = self.path or "<bytes>"
-        if self._closed:
+        if self.closed:
             state = "closed"
         elif self._index.complete:
             state = f"{len(self._index)} elements"
@@ -306,7 +173,7 @@ class DicomFile:
         """The top-level data set."""
         return self._root
 
-    def value(self, tag: Any, default: Any = _MISSING) -> Any:
+    def value(self, tag: Any, default: Any = MISSING) -> Any:
         """The value of top-level element `tag`, decoded by its VR (ints for
         US/UL/SS/SL/IS, floats for FL/FD/DS, str for text, bytes for OB/UN,
         lists for multiplicity > 1, a list of :class:`Item` for SQ)."""
@@ -315,50 +182,9 @@ class DicomFile:
     def __contains__(self, tag: Any) -> bool:
         return tag in self._root
 
-    def _decode_element(self, index: int) -> Any:
-        self._check_open()
-        tag, vr, flags, offset, length = self._index.record(index)
-        if flags & _scan.FLAG_IMPLICIT_VR and vr in ("UN", "OW"):
-            vr = implicit_vr(tag)
-        if vr == "SQ":
-            return [Item(self, i) for i in self._index.items_of(index)]
-        if flags & _scan.FLAG_ENCAPSULATED:
-            raise MalformedError(f"{format_tag(tag)} holds encapsulated fragments, not a value",
-                                 tag=tag, offset=offset)
-        raw = self._buffer[offset:offset + length]
-        try:
-            return decode_value(raw.tobytes() if len(raw) < 4096 else raw, vr,
-                                big_endian=bool(flags & _scan.FLAG_BIG_ENDIAN),
-                                encoding=self._text_encoding())
-        except ValueError as exc:  # e.g. IS "1A": not a number
-            raise MalformedError(f"{format_tag(tag)} at offset {offset}: invalid {vr} value "
-                                 f"{bytes(raw[:64])!r}: {exc}", tag=tag, offset=offset) from None
-
-    def _text_encoding(self) -> str:
-        if self._charset is None:
-            # Read directly: decoding it through _decode_element would need the
-            # encoding being worked out here. Its CS values are ASCII.
-            index = self._index.find(-1, TAG_SPECIFIC_CHARACTER_SET)
-            charset = None
-            if index >= 0:
-                _, _, _, offset, length = self._index.record(index)
-                charset = decode_value(self._buffer[offset:offset + length].tobytes(), "CS")
-            self._charset = python_encoding(charset)
-        return self._charset
-
-    def _top_value(self, tag: int) -> Any:
-        index = self._index.find(-1, tag)
-        if index < 0:
-            return None
-        try:
-            return self._decode_element(index)
-        except (ValueError, UnicodeError):
-            return None
-
-    def _pixel_module(self) -> tuple[Any, ...]:
+    def _pixel_module(self) -> PixelModule:
         if self._module is None:
-            self._check_open()
-            self._module = self._index.pixel_module(self._buffer)
+            self._module = self._values.pixel_module()
         return self._module
 
     # ---- file-level facts -----------------------------------------------
@@ -370,8 +196,7 @@ class DicomFile:
         if self._index.transfer_syntax >= 0:
             # The bytes as written, whatever the VR says: the scanner read them the
             # same way to pick the data set encoding.
-            _, _, _, offset, length = self._index.record(self._index.transfer_syntax)
-            uid = self._buffer[offset:offset + length].tobytes().decode("latin-1")
+            uid = self._values.raw(self._index.transfer_syntax).tobytes().decode("latin-1")
             uid = uid.strip("\x00 ")
             if uid:
                 return uid
@@ -395,42 +220,42 @@ class DicomFile:
             if self._pixel_index < 0:
                 raise PixelDataError("the data set has no top-level Pixel Data, Float Pixel "
                                      "Data or Double Float Pixel Data element")
-            pixel_tag = self._index.record(self._pixel_index)[0]
+            pixel_tag = self._index.record(self._pixel_index).tag
             self._pixels = describe_pixels(self._pixel_module(), pixel_tag)
         return self._pixels
 
     # The raw attribute values (None when absent), as stored in the file.
     @property
     def rows(self) -> int | None:
-        return self._pixel_module()[0]
+        return self._pixel_module().rows
 
     @property
     def columns(self) -> int | None:
-        return self._pixel_module()[1]
+        return self._pixel_module().columns
 
     @property
     def samples_per_pixel(self) -> int | None:
-        return self._pixel_module()[2]
+        return self._pixel_module().samples_per_pixel
 
     @property
     def bits_allocated(self) -> int | None:
-        return self._pixel_module()[3]
+        return self._pixel_module().bits_allocated
 
     @property
     def bits_stored(self) -> int | None:
-        return self._pixel_module()[4]
+        return self._pixel_module().bits_stored
 
     @property
     def pixel_representation(self) -> int | None:
-        return self._pixel_module()[5]
+        return self._pixel_module().pixel_representation
 
     @property
     def planar_configuration(self) -> int | None:
-        return self._pixel_module()[6]
+        return self._pixel_module().planar_configuration
 
     @property
     def photometric_interpretation(self) -> str | None:
-        return self._pixel_module()[8]
+        return self._pixel_module().photometric_interpretation
 
     @property
     def number_of_frames(self) -> int:
@@ -438,7 +263,7 @@ class DicomFile:
         as pydicom reads it; 0 without Pixel Data)."""
         if self._pixel_index < 0:
             return 0
-        frames = self._pixel_module()[7]
+        frames = self._pixel_module().number_of_frames
         if frames and frames > MAX_FRAMES:
             raise PixelDataError(f"(0028,0008) Number of Frames {frames} is implausible (more "
                                  f"than {MAX_FRAMES})", tag=0x00280008)
@@ -483,26 +308,32 @@ class DicomFile:
         return index + count if index < 0 else index
 
     def _frames(self) -> NativeFrames | EncapsulatedFrames:
-        source = self._source
+        source = self._frame_source
         if source is None:
             self._check_open()
-            source = self._source = frame_source(
+            source = self._frame_source = frame_source(
                 self._buffer, self._index, self._pixel_index, self.pixels,
                 self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
 
-    def _output(self, as_rgb: bool, rescale: bool, reduce: int) -> FrameOutput:
-        """The FrameOutput for one kind of request, made once."""
+    def decoder(self, *, as_rgb: bool = True, rescale: bool = False,
+                reduce: int = 0) -> FrameOutput:
+        """The decoder for one kind of frame request (made once per kind):
+        its ``shape`` and ``dtype`` are those of one output frame, and
+        ``decode_into(k, target, threads=1)`` decodes frame k into `target` (a
+        C-contiguous array of that shape and dtype, not checked again). For
+        callers that stack frames of several files themselves, as
+        :func:`read_frames` does. The options are those of :meth:`frame`."""
         key = (bool(as_rgb), bool(rescale), int(reduce))
         output = self._outputs.get(key)
         if output is None:
-            source = self._source or self._frames()
+            source = self._frame_source or self._frames()
             table = None
             if rescale:
                 if self._rescale is None:
                     # OW LUT Data is in the byte order the data set was found in
                     # (the scan's, which may differ from a wrong Transfer Syntax UID).
-                    big_endian = self._index.encoding == _scan.ENCODING_EXPLICIT_BE
+                    big_endian = self._index.encoding == Encoding.EXPLICIT_BE
                     self._rescale = RescaleTable(self._root, self.number_of_frames, big_endian)
                 table = self._rescale
             output = self._outputs[key] = FrameOutput(
@@ -514,7 +345,7 @@ class DicomFile:
         """The shape of one decoded frame: :attr:`frame_shape`, or with `reduce`
         the JPEG 2000 reduced size ``ceil(rows / 2**reduce)`` x ``ceil(columns /
         2**reduce)``."""
-        return self._output(False, False, reduce).shape
+        return self.decoder(as_rgb=False, reduce=reduce).shape
 
     def frame(self, index: int, *, copy: bool = False, out: np.ndarray | None = None,
               as_rgb: bool = True, rescale: bool = False, reduce: int = 0) -> np.ndarray:
@@ -525,15 +356,15 @@ class DicomFile:
         `as_rgb` converts YBR_FULL / YBR_FULL_422 to RGB, like pydicom.
         `rescale` applies the Modality LUT (Rescale Slope and Intercept, from the
         top level or the frame's functional groups, or a Modality LUT Sequence)
-        and gives float32 values equal to pydicom's ``apply_rescale``. `reduce` (JPEG 2000 / HTJ2K only)
-        decodes at 1/2**reduce of the size, skipping the finest wavelet levels.
+        and gives float32 values equal to pydicom's ``apply_rescale``. `reduce`
+        (JPEG 2000 / HTJ2K only) decodes at 1/2**reduce of the size, skipping the
+        finest wavelet levels.
         """
-        if self._closed:
-            self._check_open()
-        source = self._source or self._frames()
+        self._check_open()
+        source = self._frame_source or self._frames()
         k = self._frame_index(index)
         if rescale or reduce or (as_rgb and self.pixels.is_ybr_full):
-            output = self._output(as_rgb, rescale, reduce)
+            output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
             if out is not None:
                 check_out(out, output.shape, output.dtype)
             target = out if out is not None else np.empty(output.shape, output.dtype)
@@ -590,7 +421,7 @@ class DicomFile:
         """
         self._check_open()
         workers = resolve_threads(threads)
-        output = self._output(as_rgb, rescale, reduce)
+        output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
         source = output.source
         if indices is None:
             source.check_present(self.number_of_frames - 1)  # before allocating for them all
@@ -626,50 +457,29 @@ class DicomFile:
 
     # ---- description -----------------------------------------------------
 
+    @property
+    def encoding_source(self) -> EncodingSource:
+        """How the data set encoding was settled: from the Transfer Syntax UID
+        (FROM_META), inferred from the data for want of one (GUESSED), or from the
+        data where the UID disagreed with it (CORRECTED)."""
+        return EncodingSource(self._index.encoding_source)
+
+    @property
+    def pixel_data_element(self) -> int | None:
+        """Row of the top-level Pixel Data (or Float / Double Float Pixel Data)
+        element in :attr:`elements`, or None."""
+        return self._pixel_index if self._pixel_index >= 0 else None
+
+    @property
+    def frame_location(self) -> str | None:
+        """How the frames of encapsulated Pixel Data are located (the rule of
+        csrc/dcf_frames.h, such as "basic offset table"); None for native data.
+        Raises a DicomFramesError when they cannot be located."""
+        source = self._frames()
+        return source.rule if isinstance(source, EncapsulatedFrames) else None
+
     def describe(self) -> dict[str, Any]:
         """A summary of the file, as `dicomframes info` prints it."""
-        ts = self.transfer_syntax
-        info: dict[str, Any] = {
-            "path": self.path,
-            "transfer_syntax": f"{ts.uid} ({ts.name})",
-            "elements": len(self._index),
-        }
-        if self._index.encoding_source == 1:
-            info["transfer_syntax"] += " [no Transfer Syntax UID: inferred from the data]"
-        elif self._index.encoding_source == 2:
-            info["transfer_syntax"] += " [data set encoding differs from the UID: corrected]"
-        if not self.has_pixel_data:
-            info["pixel_data"] = None
-            return info
-        tag, _, flags, offset, length = self._index.record(self._pixel_index)
-        info["pixel_data"] = (f"{PIXEL_KEYWORDS[tag]} {format_tag(tag)} "
-                              f"at offset {offset}, {length} bytes")
-        try:
-            p = self.pixels
-            info["pixels"] = (
-                f"{p.rows}x{p.columns}x{p.samples_per_pixel} {p.photometric_interpretation}, "
-                f"bits {p.bits_allocated}/{p.bits_stored}, "
-                f"{'signed' if p.pixel_representation else 'unsigned'}, "
-                f"planar {p.planar_configuration} -> {p.dtype.name} {p.frame_shape}")
-            info["frames"] = p.number_of_frames
-        except DicomFramesError as exc:
-            info["pixels"] = f"not decodable: {exc}"
-        if flags & _scan.FLAG_ENCAPSULATED:
-            fragments = self._index.items_of(self._pixel_index)
-            bot_length = self._index.record(fragments[0])[4] if fragments else 0
-            if 0x7FE00001 in self._root:
-                table = "extended offset table"
-            elif bot_length:
-                table = f"basic offset table ({bot_length // 4} entries)"
-            else:
-                table = "no offset table"
-            info["fragments"] = f"{max(len(fragments) - 1, 0)}, {table}"
-            try:
-                source = self._frames()
-                if isinstance(source, EncapsulatedFrames):
-                    info["frame location"] = source.rule
-            except DicomFramesError as exc:
-                info["frame location"] = f"not found: {exc}"
-        if flags & _scan.FLAG_TRUNCATED:
-            info["warning"] = "the file ends inside the Pixel Data"
-        return info
+        from .cli import describe
+
+        return describe(self)

@@ -7,11 +7,12 @@ that each later request is one C call.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from . import _frames, _native, _scan
+from . import _frames, _native
+from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FrameRule, StartMarker
 from .errors import (
     DicomFramesError,
     MalformedError,
@@ -112,12 +113,32 @@ class NativeFrames:
                            self.offset)
 
 
-_MARKERS = {"j2k": _frames.MARKER_J2K, "htj2k": _frames.MARKER_J2K,
-            "jpegls": _frames.MARKER_JPEG, "jpeg": _frames.MARKER_JPEG,
-            "rle": _frames.MARKER_RLE}
+_MARKERS = {"j2k": StartMarker.J2K, "htj2k": StartMarker.J2K, "jpegls": StartMarker.JPEG,
+            "jpeg": StartMarker.JPEG, "rle": StartMarker.RLE}
 TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
-EOT_RULE = _frames.RULES[1]
-BOT_RULE = _frames.RULES[2]
+
+
+class LocatedFrames(NamedTuple):
+    """Every frame located from the full fragment list: frame k is fragments
+    first[k] .. first[k] + count[k] - 1 (Python lists: indexing numpy arrays
+    per call costs more)."""
+
+    first: list[int]
+    count: list[int]
+    offsets: list[int]
+    lengths: list[int]
+    rule: FrameRule
+
+
+class WalkTable(NamedTuple):
+    """The offset table that places frame k by walking only its own items."""
+
+    table: memoryview
+    entry_size: int           # 4 (Basic Offset Table) or 8 (Extended)
+    big_endian: bool          # the table's byte order
+    first_item: int           # file offset of the first fragment's item tag
+    items_big_endian: bool    # the items' byte order
+    rule: FrameRule
 
 
 class EncapsulatedFrames:
@@ -146,38 +167,39 @@ class EncapsulatedFrames:
         self._eot_big_endian = False
         eot_index = index.find(-1, TAG_EXTENDED_OFFSET_TABLE)
         if eot_index >= 0:
-            _, _, eot_flags, eot_offset, eot_length = index.record(eot_index)
-            self._eot = buffer[eot_offset:eot_offset + eot_length]
-            self._eot_big_endian = bool(eot_flags & _scan.FLAG_BIG_ENDIAN)
-        # Every frame located from the full fragment list: (first, count,
-        # offsets, lengths, rule), Python lists; set once, read without a lock.
-        self._all: tuple | None = None
-        # The lazy path: (table, entry size, table big endian, first item, items
-        # big endian, rule), and frame k -> (offsets, lengths) found by walks.
-        self._lazy: tuple | None = None
+            eot = index.record(eot_index)
+            self._eot = buffer[eot.offset:eot.offset + eot.length]
+            self._eot_big_endian = bool(eot.flags & FLAG_BIG_ENDIAN)
+        # Set once, read without a lock.
+        self._all: LocatedFrames | None = None
+        # The lazy path: its table, and frame k -> (offsets, lengths) found by walks.
+        self._lazy: WalkTable | None = None
         self._walked: dict[int, tuple[list[int], list[int]]] = {}
         if not index.complete:
             self._lazy = self._table_for_walks()
         if self._lazy is None:
             self._locate_all()
 
-    def _table_for_walks(self) -> tuple | None:
+    def _table_for_walks(self) -> WalkTable | None:
         """The offset table the rules would try first, if it passes the checks
         it can pass without the fragments (else None: locate them all)."""
         frames = self.pixels.number_of_frames
-        _, _, flags, bot_offset, bot_length = self._index.record(self._pixel_index + 1)
-        first_item = bot_offset + bot_length
-        items_big_endian = bool(flags & _scan.FLAG_BIG_ENDIAN)
+        bot = self._index.record(self._pixel_index + 1)
+        first_item = bot.offset + bot.length
+        items_big_endian = bool(bot.flags & FLAG_BIG_ENDIAN)
         candidates = []
         if self._eot is not None:
-            candidates.append((self._eot, 8, self._eot_big_endian, EOT_RULE))
-        candidates.append((self.buffer[bot_offset:bot_offset + bot_length], 4, False, BOT_RULE))
+            candidates.append((self._eot, 8, self._eot_big_endian,
+                               FrameRule.EXTENDED_OFFSET_TABLE))
+        candidates.append((self.buffer[bot.offset:bot.offset + bot.length], 4, False,
+                           FrameRule.BASIC_OFFSET_TABLE))
         for table, entry_size, big_endian, rule in candidates:
             if not _frames.check_offset_table(table, entry_size, big_endian, frames):
-                return table, entry_size, big_endian, first_item, items_big_endian, rule
+                return WalkTable(table, entry_size, big_endian, first_item, items_big_endian,
+                                 rule)
         return None
 
-    def _locate_all(self, k: int | None = None) -> tuple:
+    def _locate_all(self, k: int | None = None) -> LocatedFrames:
         """Locate every frame from the full fragment list (indexing it first if
         the scan was lazy). A failure to index it, met while locating frame k,
         is reported as frame k's."""
@@ -192,10 +214,9 @@ class EncapsulatedFrames:
             raise in_context(exc, f"frame {k}", frame=k) from None
         first, count, rule = _frames.locate_frames(
             self.buffer, offsets, lengths, self._eot, self._eot_big_endian,
-            self.pixels.number_of_frames, _MARKERS.get(self.ts.codec or "", _frames.MARKER_NONE))
-        # Python ints: indexing numpy arrays per call costs more than the lists.
-        located = self._all = (first.tolist(), count.tolist(), offsets.tolist(),
-                               lengths.tolist(), rule)
+            self.pixels.number_of_frames, _MARKERS.get(self.ts.key, StartMarker.NONE))
+        located = self._all = LocatedFrames(first.tolist(), count.tolist(), offsets.tolist(),
+                                            lengths.tolist(), rule)
         return located
 
     @property
@@ -204,7 +225,9 @@ class EncapsulatedFrames:
         the index is complete, always the rule over the full fragment list."""
         if self._all is None and (self._lazy is None or self._index.complete):
             self._locate_all()
-        return self._all[4] if self._all is not None else self._lazy[5]
+        located = self._all if self._all is not None else self._lazy
+        assert located is not None
+        return located.rule.text
 
     def fragments_of(self, k: int) -> tuple[list[int], list[int]]:
         """Value offsets and lengths of frame k's fragments."""
@@ -214,16 +237,17 @@ class EncapsulatedFrames:
                 walked = self._walked.get(k)
                 if walked is not None:
                     return walked
-                table, entry_size, big_endian, first_item, items_big_endian, _ = self._lazy
-                walked = _frames.walk_frame(self.buffer, first_item, table, entry_size,
-                                            big_endian, k, items_big_endian)
+                lazy = self._lazy
+                assert lazy is not None
+                walked = _frames.walk_frame(self.buffer, lazy.first_item, lazy.table,
+                                            lazy.entry_size, lazy.big_endian, k,
+                                            lazy.items_big_endian)
                 if walked is not None:
                     self._walked[k] = walked
                     return walked
             located = self._locate_all(k)
-        first, count, offsets, lengths, _ = located
-        start = first[k]
-        return offsets[start:start + count[k]], lengths[start:start + count[k]]
+        start, stop = located.first[k], located.first[k] + located.count[k]
+        return located.offsets[start:stop], located.lengths[start:stop]
 
     def view(self, k: int) -> None:
         return None
@@ -306,7 +330,7 @@ def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: Pixel
             f"one decoded frame would take {pixels.frame_nbytes} bytes ({pixels.rows} x "
             f"{pixels.columns} x {pixels.samples_per_pixel} x {pixels.dtype.itemsize}), more "
             f"than max_frame_bytes={max_frame_bytes}", tag=tag, offset=offset)
-    if flags & _scan.FLAG_ENCAPSULATED:
+    if flags & FLAG_ENCAPSULATED:
         if not ts.encapsulated:
             raise MalformedError(
                 f"Pixel Data {format_tag(tag)} is encapsulated but the transfer syntax "
@@ -317,4 +341,4 @@ def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: Pixel
             f"transfer syntax {ts.uid} ({ts.name}) needs encapsulated Pixel Data but "
             f"(7FE0,0010) has a defined length", tag=tag, offset=offset)
     return NativeFrames(buffer, pixels, offset, length, tag, vr,
-                        bool(flags & _scan.FLAG_BIG_ENDIAN), correct_unused_bits)
+                        bool(flags & FLAG_BIG_ENDIAN), correct_unused_bits)

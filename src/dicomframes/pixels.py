@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import PixelDataError, format_tag
 
-__all__ = ["PixelDescription", "describe_pixels", "finish_colour", "ybr_full_to_rgb"]
+__all__ = ["PIXEL_MODULE_TAGS", "PixelDescription", "PixelModule", "describe_pixels",
+           "finish_colour", "ybr_full_to_rgb"]
 
 TAG_SAMPLES_PER_PIXEL = 0x00280002
 TAG_PHOTOMETRIC = 0x00280004
@@ -31,6 +32,28 @@ PIXEL_KEYWORDS = {
     TAG_FLOAT_PIXEL_DATA: "FloatPixelData",
     TAG_DOUBLE_PIXEL_DATA: "DoubleFloatPixelData",
 }
+
+
+class PixelModule(NamedTuple):
+    """The top-level Image Pixel attributes as stored (None where absent or
+    unreadable), before any check: what `describe_pixels` checks."""
+
+    rows: int | None
+    columns: int | None
+    samples_per_pixel: int | None
+    bits_allocated: int | None
+    bits_stored: int | None
+    pixel_representation: int | None
+    planar_configuration: int | None
+    number_of_frames: int | None
+    photometric_interpretation: str | None
+
+
+# The tag of each PixelModule field, in field order.
+PIXEL_MODULE_TAGS = (
+    TAG_ROWS, TAG_COLUMNS, TAG_SAMPLES_PER_PIXEL, TAG_BITS_ALLOCATED, TAG_BITS_STORED,
+    TAG_PIXEL_REPRESENTATION, TAG_PLANAR_CONFIGURATION, TAG_NUMBER_OF_FRAMES, TAG_PHOTOMETRIC,
+)
 
 
 @dataclass(frozen=True)
@@ -81,11 +104,9 @@ class PixelDescription:
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
 
 
-def describe_pixels(module: Sequence[Any], pixel_tag: int) -> PixelDescription:
-    """Build and check the PixelDescription from the raw Image Pixel module
-    values (rows, columns, samples per pixel, bits allocated, bits stored,
-    pixel representation, planar configuration, number of frames,
-    photometric interpretation; None where absent)."""
+def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
+    """Build and check the PixelDescription from the Image Pixel attributes as
+    stored (None where absent)."""
     (rows, columns, spp, bits_allocated, bits_stored, pixel_representation, planar,
      frames, photometric) = module
 

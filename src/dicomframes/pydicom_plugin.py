@@ -43,6 +43,11 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+import numpy as np
+
+from . import uids
+from .decode import decode_frame
+
 __all__ = [
     "DECODER_DEPENDENCIES",
     "PLUGIN_LABEL",
@@ -54,21 +59,10 @@ __all__ = [
 
 PLUGIN_LABEL = "dicomframes"
 
-_RLE = "rle"
-_JLS = "jpegls"
-_J2K = "j2k"
-
-# Transfer Syntax UID -> the dicomframes codec that decodes it.
-_CODEC_BY_UID = {
-    "1.2.840.10008.1.2.5": _RLE,        # RLE Lossless
-    "1.2.840.10008.1.2.4.80": _JLS,     # JPEG-LS Lossless
-    "1.2.840.10008.1.2.4.81": _JLS,     # JPEG-LS Near-Lossless
-    "1.2.840.10008.1.2.4.90": _J2K,     # JPEG 2000 Lossless
-    "1.2.840.10008.1.2.4.91": _J2K,     # JPEG 2000
-    "1.2.840.10008.1.2.4.201": _J2K,    # HTJ2K Lossless
-    "1.2.840.10008.1.2.4.202": _J2K,    # HTJ2K Lossless RPCL
-    "1.2.840.10008.1.2.4.203": _J2K,    # HTJ2K
-}
+# The syntaxes this plugin decodes.
+_UIDS = (uids.RLE_LOSSLESS, uids.JPEG_LS_LOSSLESS, uids.JPEG_LS_NEAR_LOSSLESS,
+         uids.JPEG_2000_LOSSLESS, uids.JPEG_2000, uids.HTJ2K_LOSSLESS, uids.HTJ2K_LOSSLESS_RPCL,
+         uids.HTJ2K)
 
 
 def _uid(value: str) -> Any:
@@ -82,31 +76,21 @@ def _uid(value: str) -> Any:
 
 
 DECODER_DEPENDENCIES: dict[Any, tuple[str, ...]] = {
-    _uid(uid): ("numpy", "dicomframes") for uid in _CODEC_BY_UID
+    _uid(uid): ("numpy", "dicomframes") for uid in _UIDS
 }
 
-# (0028,0004) values as dicomframes' C codecs know them; the J2K codec only
-# distinguishes MONOCHROME1/2 (for the sign correction) from the rest.
-_PHOTOMETRIC_OTHER = 8  # enum dcf_photometric DCF_PHOTOMETRIC_OTHER
-_MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 _J2K_COLOUR_TRANSFORMS = ("YBR_ICT", "YBR_RCT")
-
-
-def _codecs() -> Any:
-    from . import _codecs as module
-
-    return module
 
 
 def is_available(uid: str) -> bool:
     """True if dicomframes can decode Pixel Data of Transfer Syntax `uid`
-    (its compiled codecs import and numpy is installed)."""
-    if str(uid).rstrip("\x00 ") not in _CODEC_BY_UID:
+    (dicomframes and numpy import: the compiled codecs are part of it)."""
+    if str(uid).rstrip("\x00 ") not in _UIDS:
         return False
     try:
         import numpy  # noqa: F401 - pydicom needs it to use any decoded frame
 
-        _codecs()
+        from . import decode_frame  # noqa: F401
     except ImportError:
         return False
     return True
@@ -162,55 +146,44 @@ def _decode_frame(src: bytes, runner: Any) -> bytearray:
     and sets the runner's frame options to describe them.
     """
     tsyntax = str(runner.transfer_syntax)
-    codec = _CODEC_BY_UID.get(tsyntax)
-    if codec is None:
+    if tsyntax not in _UIDS:
         raise ValueError(f"the dicomframes plugin does not decode transfer syntax {tsyntax}")
-    codecs = _codecs()
+    codec = uids.transfer_syntax(tsyntax).key
     get, set_ = _option_access(runner)
 
-    rows = runner.rows
-    columns = runner.columns
-    samples = runner.samples_per_pixel
     bits_stored = runner.bits_stored
     pixel_representation = runner.pixel_representation
     photometric = str(get("photometric_interpretation", runner.photometric_interpretation))
-
-    if codec == _RLE:
+    correct_sign = True
+    if codec == "rle":
         if runner.get_option("rle_segment_order", ">") != ">":
             raise NotImplementedError(
                 "the dicomframes plugin only decodes RLE segments in the standard "
                 "(most significant byte first) order")
         bits_allocated = get("bits_allocated", runner.bits_allocated)
         # pydicom clears / sign-fills the bits above Bits Stored unless told not to.
-        kept = bits_stored if runner.get_option("correct_unused_bits", True) else bits_allocated
-        item_size = bits_allocated // 8 if bits_allocated >= 8 else 1
-        out = bytearray(rows * columns * samples * item_size)
-        codecs.decode_rle(src, out, rows, columns, samples, bits_allocated,
-                          min(kept, bits_allocated), pixel_representation, photometric)
-    elif codec == _JLS:
-        precision = int(get("jls_precision", bits_stored))
-        bits_allocated = _container_bits(precision)
+        if not runner.get_option("correct_unused_bits", True):
+            bits_stored = bits_allocated
+    elif codec == "jpegls":
+        bits_allocated = _container_bits(int(get("jls_precision", bits_stored)))
         # JPEG-LS has no signed samples: pydicom sign-extends from the precision.
-        signed = pixel_representation
-        if not runner.get_option("apply_jls_sign_correction", True):
-            signed = 0
-        out = bytearray(rows * columns * samples * (bits_allocated // 8))
-        codecs.decode_jls(src, out, rows, columns, samples, bits_allocated,
-                          min(bits_stored, bits_allocated), signed, photometric)
+        correct_sign = runner.get_option("apply_jls_sign_correction", True)
     else:
-        precision = int(get("j2k_precision", bits_stored))
-        bits_allocated = _container_bits(precision)
-        code: Any = photometric
-        if not runner.get_option("apply_j2k_sign_correction", True):
-            # The codec applies the sign correction to MONOCHROME1/2 only.
-            code = _PHOTOMETRIC_OTHER
-        out = bytearray(rows * columns * samples * (bits_allocated // 8))
-        codecs.decode_j2k(src, out, rows, columns, samples, bits_allocated,
-                          min(bits_stored, bits_allocated), pixel_representation, code)
-        if photometric in _J2K_COLOUR_TRANSFORMS:
-            set_("photometric_interpretation", "RGB")
+        bits_allocated = _container_bits(int(get("j2k_precision", bits_stored)))
+        correct_sign = runner.get_option("apply_j2k_sign_correction", True)
+    rows, columns, samples = runner.rows, runner.columns, runner.samples_per_pixel
+    dtype = np.dtype(f"={'i' if pixel_representation else 'u'}{max(bits_allocated // 8, 1)}")
+    shape = (rows, columns, samples) if samples > 1 else (rows, columns)
+    out = bytearray(rows * columns * samples * dtype.itemsize)
+    decode_frame(src, tsyntax, rows=rows, columns=columns, samples_per_pixel=samples,
+                 bits_allocated=bits_allocated, bits_stored=min(bits_stored, bits_allocated),
+                 pixel_representation=pixel_representation,
+                 photometric_interpretation=photometric, as_rgb=False,
+                 correct_sign=correct_sign, out=np.frombuffer(out, dtype).reshape(shape))
+    if codec in ("j2k", "htj2k") and photometric in _J2K_COLOUR_TRANSFORMS:
+        set_("photometric_interpretation", "RGB")
 
-    if codec != _RLE:
+    if codec != "rle":
         set_("bits_allocated", bits_allocated)
     if samples > 1:
         set_("planar_configuration", 0)
@@ -234,7 +207,7 @@ def _decoders() -> list[Any]:
     from pydicom.pixels.decoders.base import get_decoder
 
     decoders = []
-    for uid in _CODEC_BY_UID:
+    for uid in _UIDS:
         try:
             decoders.append(get_decoder(uid))
         except NotImplementedError:  # pragma: no cover - older pydicom

@@ -112,7 +112,7 @@ def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: st
     for i in order:
         file = files[i]
         try:
-            output = file._output(as_rgb, rescale, reduce)
+            output = file.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
             frame_count = len(file)
         except DicomFramesError as exc:
             raise in_context(exc, _name(file, i)) from None

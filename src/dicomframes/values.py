@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-__all__ = ["decode_value", "implicit_vr"]
+__all__ = ["decode_value", "first_cs", "first_is", "implicit_vr", "python_encoding", "read_us"]
 
 # (tag: VR) for attributes read by dicomframes (PS3.6 Table 6-1).
 _VR_TABLE: dict[int, str] = {
@@ -74,7 +74,8 @@ def _single(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def decode_value(raw: bytes, vr: str, *, big_endian: bool = False, encoding: str = "latin-1") -> Any:
+def decode_value(raw: bytes, vr: str, *, big_endian: bool = False,
+                 encoding: str = "latin-1") -> Any:
     """Decode the value bytes `raw` of an element with VR `vr`.
 
     Numbers: int for US/UL/SS/SL/SV/UV/IS, float for FL/FD/DS; text: str with the
@@ -128,3 +129,39 @@ def python_encoding(specific_character_set: Any) -> str:
         specific_character_set
     ]
     return "utf-8" if any(t == "ISO_IR 192" for t in terms if t) else "latin-1"
+
+
+# Lenient readers for the Image Pixel attributes: a value they cannot read is
+# None (absent), and pixels.describe_pixels decides what that means.
+LENIENT_TEXT_BYTES = 64
+
+
+def read_us(raw: bytes | memoryview, big_endian: bool) -> int | None:
+    """The first US value of `raw`; None when it holds fewer than 2 bytes (an
+    implicit VR file may store anything there)."""
+    if len(raw) < 2:
+        return None
+    return int.from_bytes(raw[:2], "big" if big_endian else "little")
+
+
+def first_is(raw: bytes | memoryview) -> int | None:
+    """The first value of an IS string (a writer's "12.0" read as 12); None
+    when empty, longer than IS allows, or not a number."""
+    if not raw or len(raw) > LENIENT_TEXT_BYTES:
+        return None
+    text = bytes(raw).split(b"\\")[0].strip(b" \x00")
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return int(float(text))
+        except (ValueError, OverflowError):  # not a number, nan, inf
+            return None
+
+
+def first_cs(raw: bytes | memoryview) -> str | None:
+    """The first value of a CS string, padding stripped; None when longer than
+    CS allows."""
+    if len(raw) > LENIENT_TEXT_BYTES:
+        return None
+    return bytes(raw).split(b"\\")[0].strip(b" \x00").decode("latin-1")

@@ -1,0 +1,155 @@
+"""The values of a scanned data set: `Item` (one data set of the element
+index: the top level or one sequence item) and `DatasetValues`, which decodes
+an element's value from the source bytes by its VR and character set, and
+reads the Image Pixel module in one pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_IMPLICIT_VR, Encoding
+from .errors import MalformedError, format_tag
+from .pixels import PIXEL_MODULE_TAGS, TAG_NUMBER_OF_FRAMES, TAG_PHOTOMETRIC, PixelModule
+from .source import Source
+from .values import (
+    LENIENT_TEXT_BYTES,
+    decode_value,
+    first_cs,
+    first_is,
+    implicit_vr,
+    python_encoding,
+    read_us,
+)
+
+__all__ = ["DatasetValues", "Item", "MISSING", "as_tag"]
+
+MISSING: Any = object()
+TAG_SPECIFIC_CHARACTER_SET = 0x00080005
+# Values at least this long are decoded from a view, not copied first.
+_COPY_BELOW_BYTES = 4096
+
+
+def as_tag(tag: Any) -> int:
+    """An int tag from an int or a ``(group, element)`` pair."""
+    if isinstance(tag, tuple):
+        group, element = tag
+        return (int(group) << 16) | int(element)
+    return int(tag)
+
+
+class DatasetValues:
+    """Decodes values of the elements of `index` from `source`'s bytes."""
+
+    __slots__ = ("_index", "_source", "_charset")
+
+    def __init__(self, index: Any, source: Source) -> None:
+        self._index = index
+        self._source = source
+        self._charset: str | None = None
+
+    def _buffer(self) -> memoryview:
+        if self._source.closed:
+            raise ValueError("I/O operation on a closed DicomFile")
+        return self._source.buffer
+
+    def raw(self, index: int) -> memoryview:
+        """Element `index`'s value bytes, as a view."""
+        record = self._index.record(index)
+        return self._buffer()[record.offset:record.offset + record.length]
+
+    def decode(self, index: int, item: Any) -> Any:
+        """The value of element `index`, decoded by its VR; a list of
+        `item(element)` for each item of a sequence."""
+        tag, vr, flags, offset, length = self._index.record(index)
+        if flags & FLAG_IMPLICIT_VR and vr in ("UN", "OW"):
+            vr = implicit_vr(tag)
+        if vr == "SQ":
+            return [item(i) for i in self._index.items_of(index)]
+        if flags & FLAG_ENCAPSULATED:
+            raise MalformedError(f"{format_tag(tag)} holds encapsulated fragments, not a value",
+                                 tag=tag, offset=offset)
+        raw = self._buffer()[offset:offset + length]
+        try:
+            return decode_value(raw.tobytes() if length < _COPY_BELOW_BYTES else raw, vr,
+                                big_endian=bool(flags & FLAG_BIG_ENDIAN),
+                                encoding=self.text_encoding())
+        except ValueError as exc:  # e.g. IS "1A": not a number
+            raise MalformedError(f"{format_tag(tag)} at offset {offset}: invalid {vr} value "
+                                 f"{bytes(raw[:64])!r}: {exc}", tag=tag, offset=offset) from None
+
+    def text_encoding(self) -> str:
+        """The Python codec for the top level's Specific Character Set."""
+        if self._charset is None:
+            # Read directly: decoding it through decode() would need the encoding
+            # being worked out here. Its CS values are ASCII.
+            index = self._index.find(-1, TAG_SPECIFIC_CHARACTER_SET)
+            charset = None
+            if index >= 0:
+                charset = decode_value(self.raw(index).tobytes(), "CS")
+            self._charset = python_encoding(charset)
+        return self._charset
+
+    def pixel_module(self) -> PixelModule:
+        """The top-level Image Pixel attributes as stored (None where absent or
+        unreadable), read leniently: the first value of IS and CS, US of any
+        length >= 2. The checks belong to `pixels.describe_pixels`."""
+        big_endian = self._index.encoding == Encoding.EXPLICIT_BE
+        raw = self._index.top_level_values(self._buffer(), PIXEL_MODULE_TAGS,
+                                              LENIENT_TEXT_BYTES)
+        return PixelModule(*(
+            None if value is None
+            else first_is(value) if tag == TAG_NUMBER_OF_FRAMES
+            else first_cs(value) if tag == TAG_PHOTOMETRIC
+            else read_us(value, big_endian)
+            for tag, value in zip(PIXEL_MODULE_TAGS, raw)))
+
+
+class Item:
+    """A read-only view of one data set in the index: the top level of a file
+    or one item of a sequence."""
+
+    __slots__ = ("_file", "_index", "_table")
+
+    def __init__(self, file: Any, index: int) -> None:
+        self._file = file
+        self._index = index  # -1 for the top level
+        self._table: dict[int, int] | None = None
+
+    def _lookup(self) -> dict[int, int]:
+        if self._table is None:
+            self._table = self._file._index.children(self._index)
+        return self._table
+
+    def __contains__(self, tag: Any) -> bool:
+        return as_tag(tag) in self._lookup()
+
+    def tags(self) -> list[int]:
+        """The tags of this data set's elements, in file order."""
+        return list(self._lookup())
+
+    def element_index(self, tag: Any) -> int | None:
+        """Row of `tag` in :attr:`DicomFile.elements`, or None."""
+        found = self._file._index.find(self._index, as_tag(tag))
+        return None if found < 0 else found
+
+    def value_offset(self, tag: Any) -> int | None:
+        """Byte offset of `tag`'s value in the file, or None when absent."""
+        index = self.element_index(tag)
+        return None if index is None else self._file._index.record(index).offset
+
+    def value(self, tag: Any, default: Any = MISSING) -> Any:
+        """The value of `tag` (an int such as ``0x00280010`` or a ``(group,
+        element)`` pair), decoded by its VR; a list of :class:`Item` for a
+        sequence. Raises KeyError when absent unless `default` is given."""
+        index = self.element_index(tag)
+        if index is None:
+            if default is MISSING:
+                raise KeyError(format_tag(as_tag(tag)))
+            return default
+        file = self._file
+        return file._values.decode(index, lambda i: Item(file, i))
+
+    def __repr__(self) -> str:
+        where = "top level" if self._index < 0 else f"element {self._index}"
+        return f"<dicomframes.Item {where}, {len(self._lookup())} elements>"
