@@ -15,6 +15,7 @@ import threading
 from typing import NamedTuple
 
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -23,7 +24,7 @@ import numpy as np
 from libc.stdlib cimport free
 
 from dicomframes._capi cimport (
-    DCF_E_NO_MEMORY, DCF_FLAG_FRAGMENT, DCF_FLAG_ITEM, DCF_OK, dcf_element, dcf_error, dcf_scan,
+    DCF_E_NO_MEMORY, DCF_FLAG_BIG_ENDIAN, DCF_FLAG_FRAGMENT, DCF_FLAG_ITEM, DCF_OK, dcf_element, dcf_error, dcf_scan,
     dcf_scan_complete, dcf_scan_options,
     dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
@@ -235,25 +236,19 @@ cdef class ElementIndex:
                 n += 1
         return offsets, lengths
 
-    def top_level_values(self, const unsigned char[::1] data not None, tags,
-                         size_t limit):
-        """[value bytes or None for each of `tags` (at most 32)]: the value of
-        the first top-level element with each tag, cut to `limit` + 1 bytes (so
-        that a longer value shows as one), None when absent or past the end of
-        `data`. One pass over the indexed elements: a lazy index holds every
-        top-level element before the Pixel Data, and nothing here completes it."""
+    cdef int _find_top_level(self, tags, Py_ssize_t *found) except -1:
+        """found[j]: the first top-level element with tags[j] (at most 32), or -1.
+        One pass over the indexed elements: a lazy index holds every top-level
+        element before the Pixel Data, and nothing here completes it."""
         cdef uint32_t wanted[32]
-        cdef Py_ssize_t found[32]
-        cdef Py_ssize_t slot, n = len(tags), missing
+        cdef Py_ssize_t slot, n = len(tags), missing = len(tags)
         cdef size_t i
-        cdef uint64_t size
         cdef dcf_element *e = self.result.elements
         if n > 32:
-            raise ValueError("top_level_values looks for at most 32 tags")
+            raise ValueError("at most 32 tags are looked for at once")
         for slot in range(n):
             wanted[slot] = tags[slot]
             found[slot] = -1
-        missing = n
         for i in range(self.result.count):
             if missing == 0:
                 break
@@ -263,17 +258,39 @@ cdef class ElementIndex:
                 if found[slot] < 0 and e[i].tag == wanted[slot]:
                     found[slot] = <Py_ssize_t>i
                     missing -= 1
+        return 0
+
+    def top_level_values(self, const unsigned char[::1] data not None, us_tags, raw_tags,
+                         size_t limit):
+        """[int or None for each of `us_tags`, then bytes or None for each of
+        `raw_tags`] (at most 32 tags in all), from the first top-level element
+        with each tag: its first US value in its byte order (None when shorter
+        than 2 bytes: implicit VR files may store anything there), or its value
+        bytes cut to `limit` + 1 (so that a longer value shows as one). None
+        when absent or past the end of `data`."""
+        cdef Py_ssize_t found[32]
+        cdef Py_ssize_t slot, n_us = len(us_tags)
+        cdef dcf_element *e
+        cdef const unsigned char *p
+        cdef uint64_t size
+        self._find_top_level(tuple(us_tags) + tuple(raw_tags), found)
         values = []
-        for slot in range(n):
+        for slot in range(n_us + len(raw_tags)):
             if found[slot] < 0:
                 values.append(None)
                 continue
-            i = <size_t>found[slot]
-            size = min(e[i].length, limit + 1)
-            if e[i].offset + size > <uint64_t>data.shape[0]:
+            e = &self.result.elements[found[slot]]
+            size = 2 if slot < n_us else min(e.length, limit + 1)
+            if e.length < size or e.offset + size > <uint64_t>data.shape[0]:
                 values.append(None)
+                continue
+            p = &data[e.offset] if size else EMPTY
+            if slot >= n_us:
+                values.append(PyBytes_FromStringAndSize(<const char *>p, <Py_ssize_t>size))
+            elif e.flags & DCF_FLAG_BIG_ENDIAN:
+                values.append((p[0] << 8) | p[1])
             else:
-                values.append(bytes(data[e[i].offset:e[i].offset + size]))
+                values.append(p[0] | (p[1] << 8))
         return values
 
 

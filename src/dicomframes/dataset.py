@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_IMPLICIT_VR, Encoding
+from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_IMPLICIT_VR
 from .errors import MalformedError, format_tag
-from .pixels import PIXEL_MODULE_TAGS, TAG_NUMBER_OF_FRAMES, TAG_PHOTOMETRIC, PixelModule
+from .pixels import PIXEL_MODULE_TAGS, PixelModule
 from .source import Source
 from .values import (
     LENIENT_TEXT_BYTES,
@@ -19,12 +19,15 @@ from .values import (
     first_is,
     implicit_vr,
     python_encoding,
-    read_us,
 )
 
 __all__ = ["DatasetValues", "Item", "MISSING", "as_tag"]
 
 MISSING: Any = object()
+# PixelModule's fields are its US attributes, then Number of Frames and Photometric
+# Interpretation.
+_US_TAGS = PIXEL_MODULE_TAGS[:7]
+_TEXT_TAGS = PIXEL_MODULE_TAGS[7:]
 TAG_SPECIFIC_CHARACTER_SET = 0x00080005
 # Values at least this long are decoded from a view, not copied first.
 _COPY_BELOW_BYTES = 4096
@@ -94,15 +97,10 @@ class DatasetValues:
         """The top-level Image Pixel attributes as stored (None where absent or
         unreadable), read leniently: the first value of IS and CS, US of any
         length >= 2. The checks belong to `pixels.describe_pixels`."""
-        big_endian = self._index.encoding == Encoding.EXPLICIT_BE
-        raw = self._index.top_level_values(self._buffer(), PIXEL_MODULE_TAGS,
-                                              LENIENT_TEXT_BYTES)
-        return PixelModule(*(
-            None if value is None
-            else first_is(value) if tag == TAG_NUMBER_OF_FRAMES
-            else first_cs(value) if tag == TAG_PHOTOMETRIC
-            else read_us(value, big_endian)
-            for tag, value in zip(PIXEL_MODULE_TAGS, raw)))
+        *numbers, frames, photometric = self._index.top_level_values(
+            self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
+        return PixelModule(*numbers, None if frames is None else first_is(frames),
+                           None if photometric is None else first_cs(photometric))
 
 
 class Item:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-__all__ = ["decode_value", "first_cs", "first_is", "implicit_vr", "python_encoding", "read_us"]
+__all__ = ["decode_value", "first_cs", "first_is", "implicit_vr", "python_encoding"]
 
 # (tag: VR) for attributes read by dicomframes (PS3.6 Table 6-1).
 _VR_TABLE: dict[int, str] = {
@@ -131,17 +131,9 @@ def python_encoding(specific_character_set: Any) -> str:
     return "utf-8" if any(t == "ISO_IR 192" for t in terms if t) else "latin-1"
 
 
-# Lenient readers for the Image Pixel attributes: a value they cannot read is
+# Lenient readers for the Image Pixel attributes' text: a value they cannot read is
 # None (absent), and pixels.describe_pixels decides what that means.
 LENIENT_TEXT_BYTES = 64
-
-
-def read_us(raw: bytes | memoryview, big_endian: bool) -> int | None:
-    """The first US value of `raw`; None when it holds fewer than 2 bytes (an
-    implicit VR file may store anything there)."""
-    if len(raw) < 2:
-        return None
-    return int.from_bytes(raw[:2], "big" if big_endian else "little")
 
 
 def first_is(raw: bytes | memoryview) -> int | None:
