@@ -24,9 +24,8 @@ import pytest
 import dicomframes
 from dicomframes import DicomFile, DicomFramesError, Item, UnsupportedTransferSyntaxError
 
-from dicom_files import make_dicom
-
 pydicom = pytest.importorskip("pydicom")
+from dicomframes.testing import make_dicom  # noqa: E402
 from pydicom.data.data_manager import DATA_ROOT  # noqa: E402
 from pydicom.uid import (  # noqa: E402
     ExplicitVRBigEndian,

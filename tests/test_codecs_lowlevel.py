@@ -498,22 +498,14 @@ def test_rle_round_trip(image):
 def pydicom_reference(frame: bytes, uid: str, arr_shape, bits_allocated, bits_stored,
                       pixel_representation, photometric) -> np.ndarray:
     """What pydicom 3 + the manifest's reference plugin make of one frame."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
+    from dicomframes.testing import encapsulated_pixel_data, new_dataset, set_image_pixel
 
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = uid
-    ds.Rows, ds.Columns = arr_shape[0], arr_shape[1]
-    ds.SamplesPerPixel = 1 if len(arr_shape) == 2 else arr_shape[2]
-    if ds.SamplesPerPixel > 1:
-        ds.PlanarConfiguration = 0
-    ds.BitsAllocated, ds.BitsStored = bits_allocated, bits_stored
-    ds.HighBit = bits_stored - 1
-    ds.PixelRepresentation = pixel_representation
-    ds.PhotometricInterpretation = photometric
-    ds.PixelData = encapsulate([frame])
-    ds["PixelData"].VR = "OB"
+    ds = new_dataset(uid)
+    set_image_pixel(ds, rows=arr_shape[0], columns=arr_shape[1],
+                    dtype=f"{'i' if pixel_representation else 'u'}{bits_allocated // 8}",
+                    samples_per_pixel=1 if len(arr_shape) == 2 else arr_shape[2],
+                    bits_stored=bits_stored, photometric=photometric)
+    encapsulated_pixel_data(ds, [frame])
     plugin = CODECS[codec_of(uid)][1]
     return pixel_array(ds, raw=True, decoding_plugin=plugin).reshape(arr_shape)
 
