@@ -35,22 +35,6 @@ PN = 0x00100010  # Patient's Name
 PRIVATE = 0x00091010
 
 
-@pytest.mark.parametrize("ts_uid, explicit, big", [
-    (IMPLICIT_LE, False, False), (EXPLICIT_LE, True, False), (EXPLICIT_BE, True, True),
-], ids=["implicit-le", "explicit-le", "explicit-be"])
-def test_values_in_every_data_set_encoding(ts_uid, explicit, big):
-    kw = dict(explicit=explicit, big=big)
-    body = (element(0x00080008, "CS", text("ORIGINAL\\PRIMARY"), **kw)
-            + element(0x00280010, "US", us(512, big=big), **kw)
-            + element(0x00281052, "DS", text("-1024.5"), **kw)
-            + element(0x00200013, "IS", text("70000"), **kw))
-    f = dicomframes.open(preamble() + file_meta(ts_uid) + body)
-    assert f.value(0x00080008) == ["ORIGINAL", "PRIMARY"]
-    assert f.value(0x00280010) == 512
-    assert f.value(0x00281052) == -1024.5
-    assert f.value(0x00200013) == 70000
-
-
 @pytest.mark.parametrize("big", [False, True], ids=["le", "be"])
 @pytest.mark.parametrize(
     "vr, make, expected",
