@@ -11,7 +11,7 @@ allowed is :class:`dicomframes.DicomFramesError` (and its subclasses); anything 
 (another exception, a crash, a sanitizer report, a hang) is a finding. See fuzz/README.md.
 
 ``python fuzz/fuzz_open.py --make-seeds DIR`` (re)writes the seed files of fuzz/corpus/
-(tiny valid DICOM files made with pydicom; needs pydicom, not atheris).
+(tiny valid DICOM files written by dicomframes.testing; needs pydicom, not atheris).
 ``python fuzz/fuzz_open.py --replay FILE...`` runs the harness once on each file without
 atheris (what tests/test_robustness.py does for every file of fuzz/corpus/).
 """
@@ -61,7 +61,7 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
 def _seed_datasets():
     """(file name, pydicom Dataset) pairs: small valid files covering the encodings."""
     import numpy as np
-    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
     from pydicom.uid import (
         UID,
@@ -72,42 +72,33 @@ def _seed_datasets():
         RLELossless,
     )
 
+    from dicomframes.testing import (
+        native_pixel_data,
+        new_dataset,
+        set_file_meta,
+        set_image_pixel,
+    )
+
     prefix = "1.2.826.0.1.3680043.8.498.77."
 
     def base(n: int, syntax: UID, *, rows: int, cols: int, bits: int, signed: bool = False,
              spp: int = 1, frames: int | None = None, photometric: str | None = None,
              stored: int | None = None) -> Dataset:
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.7")
-        meta.MediaStorageSOPInstanceUID = UID(f"{prefix}{n}")
-        meta.TransferSyntaxUID = syntax
-        meta.ImplementationClassUID = UID(prefix + "0")
-        meta.ImplementationVersionName = "DCF_FUZZ_SEED"
-        ds = Dataset()
-        ds.file_meta = meta
+        ds = new_dataset(syntax, sop_class=UID("1.2.840.10008.5.1.4.1.1.7"))
+        set_file_meta(ds, sop_instance=UID(f"{prefix}{n}"),
+                      implementation_class_uid=UID(prefix + "0"),
+                      implementation_version_name="DCF_FUZZ_SEED")
         ds.SpecificCharacterSet = "ISO_IR 100"
-        ds.SOPClassUID = meta.MediaStorageSOPClassUID
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
         ds.PatientName = "Fuzz^Seed"
         ds.PatientID = f"SEED{n}"
-        ds.SamplesPerPixel = spp
-        ds.PhotometricInterpretation = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
-        if spp == 3:
-            ds.PlanarConfiguration = 0
-        if frames is not None:
-            ds.NumberOfFrames = frames
-        ds.Rows = rows
-        ds.Columns = cols
-        ds.BitsAllocated = bits
-        ds.BitsStored = stored or bits
-        ds.HighBit = ds.BitsStored - 1
-        ds.PixelRepresentation = int(signed)
+        dtype = np.dtype(f"{'i' if signed else 'u'}{max(bits, 8) // 8}")
+        set_image_pixel(ds, rows=rows, columns=cols, dtype=dtype, samples_per_pixel=spp,
+                        frames=frames, bits_stored=stored or bits, photometric=photometric)
+        ds.BitsAllocated = bits  # 1: bit-packed frames
         return ds
 
     def pixels(ds: Dataset, raw: bytes, vr: str) -> Dataset:
-        if len(raw) % 2:
-            raw += b"\0"
-        ds.add_new(0x7FE00010, vr, raw)
+        native_pixel_data(ds, raw, vr=vr)
         return ds
 
     ramp = np.arange(256, dtype=np.uint32)
@@ -136,7 +127,8 @@ def _seed_datasets():
     seeds.append(("deflated_u8.dcm", pixels(ds, bytes(16), "OB")))
 
     ds = base(7, ExplicitVRLittleEndian, rows=2, cols=2, bits=32)
-    ds.add_new(0x7FE00008, "OF", np.array([0.5, -1.0, 3.25, 1e9], "<f4").tobytes())
+    native_pixel_data(ds, np.array([0.5, -1.0, 3.25, 1e9], "<f4").tobytes(), vr="OF",
+                      tag=0x7FE00008)
     seeds.append(("float_pixel_data.dcm", ds))
 
     ds = base(8, ExplicitVRLittleEndian, rows=2, cols=2, bits=16, signed=True)
@@ -164,19 +156,10 @@ def _seed_datasets():
 
 
 def make_seeds(folder: Path) -> list[Path]:
-    import io
-
-    import pydicom
+    from dicomframes.testing import write
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, ds in _seed_datasets():
-        buffer = io.BytesIO()
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-        path = folder / name
-        path.write_bytes(buffer.getvalue())
-        written.append(path)
-    return written
+    return [write(ds, folder / name) for name, ds in _seed_datasets()]
 
 
 def main(argv: list[str]) -> int:

@@ -6,8 +6,8 @@
 Every file is made from our own synthetic content (gradients, shapes and seeded noise),
 with UIDs derived deterministically from a fixed prefix and fixed dates/times, so running
 the script again produces byte-identical files (for the same pydicom/numpy/zlib versions).
-Each file is written with a proper File Meta Information group through
-``pydicom.dcmwrite(..., enforce_file_format=True)``.
+Each file is written with a proper File Meta Information group by
+:mod:`dicomframes.testing` (pydicom's ``dcmwrite(..., enforce_file_format=True)``).
 
 With ``--check`` each written file is read back with pydicom and its ``pixel_array`` is
 compared with the array it was generated from.
@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.pixels import pack_bits
 from pydicom.uid import (
     UID,
@@ -33,8 +32,16 @@ from pydicom.uid import (
     generate_uid,
 )
 
-# Fixed root for every UID we make (pydicom's registered example root + a fixed arc).
-UID_PREFIX = "1.2.826.0.1.3680043.8.498."
+# UID_PREFIX: the fixed root of every UID we make (pydicom's registered example root + a
+# fixed arc).
+from dicomframes.testing import (
+    UID_PREFIX,
+    dicom_bytes,
+    native_pixel_data,
+    new_dataset,
+    set_file_meta,
+    set_image_pixel,
+)
 # Our own implementation identity, so the meta header does not depend on pydicom's version.
 IMPLEMENTATION_CLASS_UID = UID("1.2.826.0.1.3680043.8.498.1")
 IMPLEMENTATION_VERSION_NAME = "DICOMFRAMES_010"
@@ -144,21 +151,12 @@ def bit_frames(n: int = 3, rows: int = 7, cols: int = 9) -> np.ndarray:
 
 
 def _base(name: str, sop_class: UID, modality: str, tsuid: UID) -> Dataset:
-    sop_instance = _uid(name, "sop")
-    meta = FileMetaDataset()
-    meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance
-    meta.TransferSyntaxUID = tsuid
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
-
-    ds = Dataset()
-    ds.file_meta = meta
+    ds = new_dataset(tsuid, sop_class=sop_class)
+    set_file_meta(ds, version=b"\x00\x01", sop_instance=_uid(name, "sop"),
+                  implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+                  implementation_version_name=IMPLEMENTATION_VERSION_NAME)
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.ImageType = ["DERIVED", "SECONDARY"]
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = sop_instance
     ds.StudyDate = ds.SeriesDate = ds.ContentDate = STUDY_DATE
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = STUDY_TIME
     ds.AccessionNumber = ""
@@ -179,34 +177,10 @@ def _base(name: str, sop_class: UID, modality: str, tsuid: UID) -> Dataset:
     return ds
 
 
-def _image(ds: Dataset, *, rows: int, cols: int, spp: int, photometric: str,
-           bits_allocated: int, bits_stored: int, pixel_rep: int,
-           frames: int | None = None, planar: int | None = None) -> None:
-    ds.SamplesPerPixel = spp
-    ds.PhotometricInterpretation = photometric
-    if planar is not None:
-        ds.PlanarConfiguration = planar
-    if frames is not None:
-        ds.NumberOfFrames = frames
-    ds.Rows = rows
-    ds.Columns = cols
-    ds.BitsAllocated = bits_allocated
-    ds.BitsStored = bits_stored
-    ds.HighBit = bits_stored - 1
-    ds.PixelRepresentation = pixel_rep
-
-
-def _pixel_data(ds: Dataset, raw: bytes, vr: str) -> None:
-    if len(raw) % 2:
-        raw += b"\x00"  # element values have even length
-    ds.add_new(0x7FE00010, vr, raw)
-
-
 def make_ct_int16() -> tuple[Dataset, np.ndarray]:
     arr = ct_slice()
     ds = _base("ct_int16", CT_IMAGE, "CT", ExplicitVRLittleEndian)
-    _image(ds, rows=arr.shape[0], cols=arr.shape[1], spp=1, photometric="MONOCHROME2",
-           bits_allocated=16, bits_stored=16, pixel_rep=1)
+    set_image_pixel(ds, rows=arr.shape[0], columns=arr.shape[1], dtype=arr.dtype)
     ds.RescaleIntercept = "0"
     ds.RescaleSlope = "1"
     ds.RescaleType = "HU"
@@ -214,18 +188,18 @@ def make_ct_int16() -> tuple[Dataset, np.ndarray]:
     ds.WindowWidth = "400"
     ds.PixelSpacing = ["0.75", "0.75"]
     ds.SliceThickness = "1.0"
-    _pixel_data(ds, arr.astype("<i2").tobytes(), "OW")
+    native_pixel_data(ds, arr)
     return ds, arr
 
 
 def make_multiframe_gray8() -> tuple[Dataset, np.ndarray]:
     arr = gray8_frames()
     ds = _base("mf_gray8", MF_GRAY_BYTE_SC, "OT", ExplicitVRLittleEndian)
-    _image(ds, rows=arr.shape[1], cols=arr.shape[2], spp=1, photometric="MONOCHROME2",
-           bits_allocated=8, bits_stored=8, pixel_rep=0, frames=arr.shape[0])
+    set_image_pixel(ds, rows=arr.shape[1], columns=arr.shape[2], dtype=arr.dtype,
+                    frames=arr.shape[0])
     ds.FrameIncrementPointer = 0x00181063  # Frame Time
     ds.FrameTime = "40"
-    _pixel_data(ds, arr.tobytes(), "OB")
+    native_pixel_data(ds, arr)
     return ds, arr
 
 
@@ -233,18 +207,18 @@ def make_rgb_planar() -> tuple[Dataset, np.ndarray]:
     arr = rgb8_image()
     ds = _base("rgb_planar", SC_IMAGE, "OT", ExplicitVRLittleEndian)
     ds.ConversionType = "WSD"
-    _image(ds, rows=arr.shape[0], cols=arr.shape[1], spp=3, photometric="RGB",
-           bits_allocated=8, bits_stored=8, pixel_rep=0, planar=1)
+    set_image_pixel(ds, rows=arr.shape[0], columns=arr.shape[1], dtype=arr.dtype,
+                    samples_per_pixel=3, planar_configuration=1)
     # planar configuration 1: all R, then all G, then all B
-    _pixel_data(ds, np.ascontiguousarray(arr.transpose(2, 0, 1)).tobytes(), "OB")
+    native_pixel_data(ds, arr.transpose(2, 0, 1))
     return ds, arr
 
 
 def make_big_endian() -> tuple[Dataset, np.ndarray]:
     arr = mr16_image(96, 80, seed=4)
     ds = _base("be_uint16", MR_IMAGE, "MR", ExplicitVRBigEndian)
-    _image(ds, rows=arr.shape[0], cols=arr.shape[1], spp=1, photometric="MONOCHROME2",
-           bits_allocated=16, bits_stored=12, pixel_rep=0)
+    set_image_pixel(ds, rows=arr.shape[0], columns=arr.shape[1], dtype=arr.dtype,
+                    bits_stored=12)
     ds.ScanningSequence = "SE"
     ds.SequenceVariant = "NONE"
     ds.ScanOptions = ""
@@ -252,8 +226,7 @@ def make_big_endian() -> tuple[Dataset, np.ndarray]:
     ds.EchoTime = "20"
     ds.RepetitionTime = "500"
     ds.PixelSpacing = ["1.0", "1.0"]
-    # OW values are written verbatim, so the bytes must already be big endian.
-    _pixel_data(ds, arr.astype(">u2").tobytes(), "OW")
+    native_pixel_data(ds, arr)  # written big endian, as the transfer syntax says
     return ds, arr
 
 
@@ -261,24 +234,25 @@ def make_implicit() -> tuple[Dataset, np.ndarray]:
     arr = np.stack([mr16_image(64, 96, seed=5, max_value=1023),
                     mr16_image(64, 96, seed=6, max_value=1023)])
     ds = _base("implicit_uint16", MR_IMAGE, "MR", ImplicitVRLittleEndian)
-    _image(ds, rows=arr.shape[1], cols=arr.shape[2], spp=1, photometric="MONOCHROME2",
-           bits_allocated=16, bits_stored=10, pixel_rep=0, frames=arr.shape[0])
+    set_image_pixel(ds, rows=arr.shape[1], columns=arr.shape[2], dtype=arr.dtype,
+                    bits_stored=10, frames=arr.shape[0])
     ds.ScanningSequence = "GR"
     ds.SequenceVariant = "NONE"
     ds.ScanOptions = ""
     ds.MRAcquisitionType = "2D"
-    _pixel_data(ds, arr.astype("<u2").tobytes(), "OW")
+    native_pixel_data(ds, arr)
     return ds, arr
 
 
 def make_bits1() -> tuple[Dataset, np.ndarray]:
     arr = bit_frames()
     ds = _base("seg_bits1", MF_SINGLE_BIT_SC, "OT", ExplicitVRLittleEndian)
-    _image(ds, rows=arr.shape[1], cols=arr.shape[2], spp=1, photometric="MONOCHROME2",
-           bits_allocated=1, bits_stored=1, pixel_rep=0, frames=arr.shape[0])
+    set_image_pixel(ds, rows=arr.shape[1], columns=arr.shape[2], dtype=arr.dtype,
+                    bits_stored=1, frames=arr.shape[0])
+    ds.BitsAllocated = 1
     ds.ContentLabel = "MASK"
     # 7 x 9 = 63 bits per frame: frames are packed back to back, not byte aligned.
-    _pixel_data(ds, pack_bits(arr, pad=False), "OB")
+    native_pixel_data(ds, pack_bits(arr, pad=False))
     return ds, arr
 
 
@@ -289,9 +263,8 @@ def make_deflated() -> tuple[Dataset, np.ndarray]:
     arr[40:88, 40:88] = 255 - arr[40:88, 40:88]
     ds = _base("deflated_gray8", SC_IMAGE, "OT", DeflatedExplicitVRLittleEndian)
     ds.ConversionType = "WSD"
-    _image(ds, rows=arr.shape[0], cols=arr.shape[1], spp=1, photometric="MONOCHROME2",
-           bits_allocated=8, bits_stored=8, pixel_rep=0)
-    _pixel_data(ds, arr.tobytes(), "OB")
+    set_image_pixel(ds, rows=arr.shape[0], columns=arr.shape[1], dtype=arr.dtype)
+    native_pixel_data(ds, arr)
     return ds, arr
 
 
@@ -304,12 +277,6 @@ SAMPLES = {
     "seg_bits1.dcm": make_bits1,
     "deflated_gray8.dcm": make_deflated,
 }
-
-
-def encode(ds: Dataset) -> bytes:
-    buf = BytesIO()
-    pydicom.dcmwrite(buf, ds, enforce_file_format=True)
-    return buf.getvalue()
 
 
 def check(path: Path, expected: np.ndarray) -> None:
@@ -331,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     for name, make in SAMPLES.items():
         ds, arr = make()
-        data = encode(ds)
+        data = dicom_bytes(ds)
         path = args.dir / name
         # idempotent: leave an identical file untouched (keeps its mtime too)
         if not (path.exists() and path.read_bytes() == data):

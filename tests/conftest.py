@@ -117,21 +117,36 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# The optional peers (reference decoders and encoders, the torch integration, benchmark
+# tools), by distribution name: tests that need one skip where it is absent.
+PEERS = ("pydicom", "hypothesis", "pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-rle",
+         "pyjpegls", "glymur", "python-gdcm", "dicomsdl", "imagecodecs", "torch", "psutil",
+         "pytest-benchmark")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
     lines = [f"numpy {np.__version__}"]
     try:
-        import pydicom
-
-        lines.append(f"pydicom {pydicom.__version__}")
-    except ImportError:
-        lines.append("pydicom not installed")
-    try:
         import dicomframes
+        from dicomframes._codecs import codec_versions
 
         where = Path(dicomframes.__file__).parent
         lines.append(f"dicomframes {dicomframes.__version__} from {where}")
+        lines.append("linked: " + ", ".join(f"{name} {v}"
+                                            for name, v in codec_versions().items()))
     except ImportError as exc:  # pragma: no cover - the suite fails anyway
         lines.append(f"dicomframes not importable: {exc}")
+    present, absent = [], []
+    for name in PEERS:
+        try:
+            present.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            absent.append(name)
+    lines.append("peers: " + (", ".join(present) or "none"))
+    if absent:
+        lines.append("peers absent (their tests skip): " + ", ".join(absent))
     files = _manifest_files()
     lines.append(f"corpus: {CORPUS} ({len(files)} manifest entries)" if files
                  else f"corpus: not found at {CORPUS} (corpus tests are skipped)")

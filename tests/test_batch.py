@@ -24,7 +24,8 @@ import dicomframes
 from dicomframes import batch
 from dicomframes.errors import DicomFramesError
 
-from dicom_files import make_dicom
+pytest.importorskip("pydicom")  # dicomframes.testing writes the files with it
+from dicomframes.testing import make_dicom  # noqa: E402
 
 RLE = "1.2.840.10008.1.2.5"
 

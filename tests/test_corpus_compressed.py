@@ -7,7 +7,7 @@ the entry's ``reference/<file>.npz`` is accepted within its ``tolerance``); ``f[
 the stack; ``encoded_frame(k)`` is a zero-copy memoryview of the file when frame k is one
 fragment and a gathered ``bytes`` object when it spans several; and
 ``decode_frame(f.encoded_frame(k), uid, **attributes)`` gives ``f[k]`` again.
-Entries with ``expect: "error"`` must raise a DicomFramesError.
+Entries with ``expect: "error"`` must raise a DicomFramesError (a test of their own).
 """
 
 from __future__ import annotations
@@ -58,14 +58,16 @@ def check_against_manifest(stack: np.ndarray, entry: dict, corpus_dir) -> None:
     assert diff <= tolerance, f"{name}: differs from the reference by {diff} > {tolerance}"
 
 
-@pytest.mark.corpus("compressed")
+@pytest.mark.corpus("compressed", expect="error")
+def test_compressed_file_raises(corpus_entry, corpus_dir):
+    """A file malformed on purpose: opening or decoding raises a DicomFramesError."""
+    assert_decoding_fails(corpus_dir / corpus_entry["file"])
+
+
+@pytest.mark.corpus("compressed", expect="pixels")
 def test_compressed_file(corpus_entry, corpus_dir):
     entry = corpus_entry
     path = corpus_dir / entry["file"]
-    if entry["expect"] == "error":
-        assert_decoding_fails(path)
-        return
-
     uid = entry["transfer_syntax_uid"]
     with dicomframes.open(path) as f:
         assert f.transfer_syntax_uid == uid

@@ -16,8 +16,6 @@ rule that placed the frames.
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +26,13 @@ import dicomframes
 from dicomframes import CodecError, DicomFramesError, PixelDataError, decode_frame
 
 pydicom = pytest.importorskip("pydicom")
-from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.encaps import (  # noqa: E402
     encapsulate,
     encapsulate_extended,
     generate_frames,
 )
+
+from dicomframes.testing import dicom_bytes, new_dataset, set_image_pixel  # noqa: E402
 
 from dicom_bytes import (  # noqa: E402
     element,
@@ -216,31 +215,17 @@ def hand_file(src: Source, fragments: list[bytes], *, bot: bytes = b"",
 def pydicom_file(src: Source, pixel_data: bytes, *, eot: tuple[bytes, bytes] | None = None,
                  frames: int | None = None) -> bytes:
     """A file written by pydicom around an encapsulated Pixel Data value."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = src.uid
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = "1.2.3.4"
+    ds = new_dataset(src.uid, entropy=src.name)
     a = src.attrs
-    ds.Rows, ds.Columns = a["rows"], a["columns"]
-    ds.SamplesPerPixel = a["samples_per_pixel"]
-    ds.PhotometricInterpretation = a["photometric_interpretation"]
-    if a["samples_per_pixel"] > 1:
-        ds.PlanarConfiguration = 0
-    ds.BitsAllocated, ds.BitsStored = a["bits_allocated"], a["bits_stored"]
-    ds.HighBit = a["bits_stored"] - 1
-    ds.PixelRepresentation = a["pixel_representation"]
-    ds.NumberOfFrames = len(src.frames) if frames is None else frames
+    set_image_pixel(ds, rows=a["rows"], columns=a["columns"],
+                    dtype=f"{'i' if a['pixel_representation'] else 'u'}{a['bits_allocated'] // 8}",
+                    samples_per_pixel=a["samples_per_pixel"],
+                    frames=len(src.frames) if frames is None else frames,
+                    bits_stored=a["bits_stored"], photometric=a["photometric_interpretation"])
     ds.PixelData = pixel_data
     if eot is not None:
         ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = eot
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
+    return dicom_bytes(ds)
 
 
 def split(data: bytes, sizes: list[int]) -> list[bytes]:

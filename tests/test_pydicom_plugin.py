@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -30,6 +31,11 @@ from pydicom import dcmread  # noqa: E402
 from pydicom.pixels import get_decoder  # noqa: E402
 
 import dicomframes.pydicom_plugin as plugin  # noqa: E402
+from dicomframes.testing import (  # noqa: E402
+    encapsulated_pixel_data,
+    new_dataset,
+    set_image_pixel,
+)
 from conftest import CORPUS, manifest_entries  # noqa: E402
 import pydicom_reference  # noqa: E402
 
@@ -62,18 +68,39 @@ def reference_plugin(uid: str) -> str | None:
 
 # --- plugin state: every test that installs restores pydicom's decoders ---
 
-def _snapshot() -> dict[str, tuple[dict, dict]]:
-    return {uid: (dict(get_decoder(uid)._available), dict(get_decoder(uid)._unavailable))
-            for uid in UIDS}
+def _order(uid: str) -> list[str]:
+    """The available plugins in the order pydicom tries them for `uid`. pydicom has no
+    public accessor for it, but shows it: given a frame no plugin can decode,
+    ``Decoder.as_array`` tries every available plugin in turn and its error names them
+    in that order."""
+    decoder = get_decoder(uid)
+    available = decoder.available_plugins
+    if not available:
+        return []
+    ds = new_dataset(uid)
+    set_image_pixel(ds, rows=4, columns=4, dtype=np.uint8)
+    encapsulated_pixel_data(ds, [bytes(64)])  # no SOI / SOC marker, an RLE header of 0
+    with warnings.catch_warnings(), pytest.raises(RuntimeError, match="all available") as info:
+        warnings.simplefilter("ignore")
+        decoder.as_array(ds)
+    order = [name for name in re.findall(r"^  ([\w-]+): ", str(info.value), re.MULTILINE)
+             if name in available]
+    assert sorted(order) == sorted(available), str(info.value)
+    return order
 
 
-def _restore(state: dict[str, tuple[dict, dict]]) -> None:
-    for uid, (available, unavailable) in state.items():
-        decoder = get_decoder(uid)
-        decoder._available.clear()
-        decoder._available.update(available)
-        decoder._unavailable.clear()
-        decoder._unavailable.update(unavailable)
+def _snapshot() -> bool | None:
+    """None when the plugin is not installed, else whether it is preferred."""
+    if not plugin.installed():
+        return None
+    return _order(RLE)[0] == LABEL
+
+
+def _restore(state: bool | None) -> None:
+    """install() and uninstall() keep the other plugins' order: undo to `state`."""
+    plugin.uninstall()
+    if state is not None:
+        plugin.install(prefer=state)
 
 
 @pytest.fixture
@@ -439,10 +466,6 @@ def test_is_not_available(uid):
     assert plugin.is_available(uid) is False
 
 
-def _order(uid: str) -> list[str]:
-    return list(get_decoder(uid)._validate_plugins())
-
-
 def test_install_prefers(clean_decoders):
     before = {uid: _order(uid) for uid in UIDS}
     assert not plugin.installed()
@@ -482,18 +505,18 @@ def test_uninstall(clean_decoders):
         decode(ds, decoding_plugin=LABEL)
 
 
-def test_preferred_plugin_is_used(clean_decoders):
+def test_preferred_plugin_is_used(clean_decoders, monkeypatch):
     """After install(prefer=True) pydicom decodes with dicomframes unasked."""
-    plugin.install(prefer=True)
-    decoder = get_decoder(RLE)
     calls = []
-    original = decoder._available[LABEL]
+    original = plugin._decode_frame
 
     def counting(src, runner):
         calls.append(len(src))
         return original(src, runner)
 
-    decoder._available[LABEL] = counting
+    # pydicom takes the plugin's decode function when the plugin is added
+    monkeypatch.setattr(plugin, "_decode_frame", counting)
+    plugin.install(prefer=True)
     ds = _testdata("SC_rgb_rle_2frame.dcm")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -502,12 +525,12 @@ def test_preferred_plugin_is_used(clean_decoders):
     assert_same((arr, {}), (decode(ds, decoding_plugin="pydicom")[0], {}))
 
 
-def test_not_preferred_plugin_is_fallback(clean_decoders):
-    plugin.install(prefer=False)
-    decoder = get_decoder(RLE)
+def test_not_preferred_plugin_is_fallback(clean_decoders, monkeypatch):
     calls = []
-    original = decoder._available[LABEL]
-    decoder._available[LABEL] = lambda src, runner: calls.append(1) or original(src, runner)
+    original = plugin._decode_frame
+    monkeypatch.setattr(plugin, "_decode_frame",
+                        lambda src, runner: calls.append(1) or original(src, runner))
+    plugin.install(prefer=False)
     ds = _testdata("SC_rgb_rle.dcm")
     ds.pixel_array  # noqa: B018 - decoded by the first plugin (pylibjpeg or pydicom)
     assert calls == []

@@ -18,11 +18,11 @@ import pytest
 
 import dicomframes
 
-from dicom_files import make_dicom
-
 pydicom = pytest.importorskip("pydicom")
 from pydicom.dataset import Dataset  # noqa: E402
 from pydicom.pixels import apply_rescale  # noqa: E402
+
+from dicomframes.testing import make_dicom  # noqa: E402
 
 RLE = "1.2.840.10008.1.2.5"
 BIG_ENDIAN = "1.2.840.10008.1.2.2"

@@ -497,19 +497,14 @@ def test_fuzz_seeds_are_valid(tmp_path):
 def _small_file(*, frames="3", rows=2, cols=2, bits=8, pixel_bytes=12,
                 syntax="1.2.840.10008.1.2.1") -> bytes:
     pytest.importorskip("pydicom")
-    from dicom_files import dicom_bytes, new_dataset
+    from dicomframes.testing import dicom_bytes, native_pixel_data, new_dataset, set_image_pixel
 
     ds = new_dataset("1.2.840.10008.1.2.1")
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
+    set_image_pixel(ds, rows=rows, columns=cols, dtype=np.uint8 if bits == 8 else np.uint16)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom warns about the invalid IS values
         ds.NumberOfFrames = frames
-    ds.Rows, ds.Columns = rows, cols
-    ds.BitsAllocated = ds.BitsStored = bits
-    ds.HighBit = bits - 1
-    ds.PixelRepresentation = 0
-    ds.add_new(0x7FE00010, "OB" if bits == 8 else "OW", bytes(pixel_bytes))
+    native_pixel_data(ds, bytes(pixel_bytes), vr="OB" if bits == 8 else "OW")
     data = dicom_bytes(ds)
     if syntax != "1.2.840.10008.1.2.1":
         old = b"1.2.840.10008.1.2.1\0"
@@ -593,16 +588,10 @@ def _rle_file(frames: int, rows: int, cols: int) -> bytes:
     pytest.importorskip("pydicom")
     from pydicom.uid import RLELossless
 
-    from dicom_files import dicom_bytes, new_dataset
+    from dicomframes.testing import dicom_bytes, new_dataset, set_image_pixel
 
     ds = new_dataset()
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.NumberOfFrames = frames
-    ds.Rows, ds.Columns = 4, 4
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
+    set_image_pixel(ds, rows=4, columns=4, dtype=np.uint8, frames=frames)
     ds.PixelData = bytes(16 * frames)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

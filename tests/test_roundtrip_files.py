@@ -11,7 +11,6 @@ Extended Offset Table. The arrays themselves are the reference.
 
 from __future__ import annotations
 
-import io
 import warnings
 
 import numpy as np
@@ -23,12 +22,13 @@ pydicom = pytest.importorskip("pydicom")
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import (  # noqa: E402
     JPEG2000Lossless,
     JPEGLSLossless,
     RLELossless,
 )
+
+from dicomframes.testing import dicom_bytes, make_dataset  # noqa: E402
 
 CODECS = {
     # name: (transfer syntax, pydicom encoding plugin, module needed, smallest side)
@@ -83,32 +83,15 @@ def compressed_file(array: np.ndarray, bits: int, signed: bool, samples: int, ui
                     plugin: str, extended: bool, photometric: str | None = None,
                     **options) -> bytes:
     frames = array.shape[0]
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = "1.2.3.4.5"
-    ds.Rows, ds.Columns = array.shape[1:3]
-    ds.SamplesPerPixel = samples
-    ds.PhotometricInterpretation = photometric or ("RGB" if samples == 3 else "MONOCHROME2")
-    if samples == 3:
-        ds.PlanarConfiguration = 0
-    ds.BitsAllocated = array.dtype.itemsize * 8
-    ds.BitsStored = bits
-    ds.HighBit = bits - 1
-    ds.PixelRepresentation = int(signed)
-    ds.NumberOfFrames = frames
+    # `array`'s dtype and shape give the signedness and the samples per pixel.
+    # Native first (Number of Frames even for one frame), then compressed by `plugin`.
+    ds = make_dataset(array, frames=frames, bits_stored=bits, photometric=photometric)
     source = array if frames > 1 else array[0]
-    ds.PixelData = np.ascontiguousarray(source).tobytes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds.compress(uid, source, encoding_plugin=plugin, encapsulate_ext=extended,
                     **options)
-        buffer = io.BytesIO()
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
+    return dicom_bytes(ds)
 
 
 def round_trip(codec: str, image, extended: bool, in_hypothesis: bool = True) -> None:

@@ -3,14 +3,14 @@
 Every test builds its own input with tests/dicom_bytes.py and checks the exact
 index rows (tag, vr, offset, length, depth, parent, flags) or, for bad data,
 the exception class, its tag/offset attributes and that the message names the
-tag as "(gggg,eeee)" and the byte offset.
+tag as "(gggg,eeee)" and the byte offset. The decoding of the values themselves
+(DicomFile.value, by VR) is tested in tests/test_values.py.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import time
 import warnings
 import zlib
 
@@ -50,22 +50,17 @@ from dicom_bytes import (
     SEQUENCE_DELIMITER,
     SHORT_VRS,
     UNDEFINED,
-    at,
     deflate,
     delimiter,
     element,
     encapsulated_pixel_data,
-    fd,
     file_meta,
-    fl,
     header_size,
     item,
     pack,
     pixel_fragments,
     preamble,
     seq,
-    sl,
-    ss,
     text,
     uid,
     ul,
@@ -468,84 +463,11 @@ def test_every_vr_header(vr, big):
     ]
 
 
-@pytest.mark.parametrize("big", [False, True], ids=["le", "be"])
-@pytest.mark.parametrize(
-    "vr, make, expected",
-    [
-        ("US", lambda b: us(65535, big=b), 65535),
-        ("US", lambda b: us(1, 2, 3, big=b), [1, 2, 3]),
-        ("UL", lambda b: ul(4_000_000_000, big=b), 4_000_000_000),
-        ("SS", lambda b: ss(-2, big=b), -2),
-        ("SS", lambda b: ss(-2, 300, big=b), [-2, 300]),
-        ("SL", lambda b: sl(-70000, big=b), -70000),
-        ("FL", lambda b: fl(1.5, big=b), 1.5),
-        ("FL", lambda b: fl(1.5, -0.25, big=b), [1.5, -0.25]),
-        ("FD", lambda b: fd(-2.125, big=b), -2.125),
-        ("SV", lambda b: pack("q", -(2 ** 40), big=b), -(2 ** 40)),
-        ("UV", lambda b: pack("Q", 2 ** 63, big=b), 2 ** 63),
-        ("IS", lambda b: text("42"), 42),
-        ("IS", lambda b: text(" 12\\-3"), [12, -3]),
-        ("DS", lambda b: text("1.5"), 1.5),
-        ("DS", lambda b: text("1.5\\-2E3\\0"), [1.5, -2000.0, 0.0]),
-        ("CS", lambda b: text("ORIGINAL\\PRIMARY\\AXIAL"), ["ORIGINAL", "PRIMARY", "AXIAL"]),
-        ("CS", lambda b: text("MONOCHROME2"), "MONOCHROME2"),
-        ("LO", lambda b: text("abc"), "abc"),
-        ("LO", lambda b: text("a\\b"), ["a", "b"]),
-        ("LT", lambda b: text("line 1\\line 2"), "line 1\\line 2"),  # LT is single-valued
-        ("PN", lambda b: text("Doe^John"), "Doe^John"),
-        ("DA", lambda b: text("20240229"), "20240229"),
-        ("UI", lambda b: uid("1.2.3"), "1.2.3"),
-        ("UT", lambda b: text("long text"), "long text"),
-        ("UC", lambda b: text("x\\y"), ["x", "y"]),
-        ("UR", lambda b: text("http://a/b"), "http://a/b"),
-        ("OB", lambda b: b"\x01\x02\x03\x00", b"\x01\x02\x03\x00"),
-        ("OW", lambda b: b"\x01\x02\x03\x04", b"\x01\x02\x03\x04"),
-        ("OF", lambda b: b"\x00\x00\x80\x3f", b"\x00\x00\x80\x3f"),
-        ("UN", lambda b: b"\xfe\xff\x00\xe0xyz\x00", b"\xfe\xff\x00\xe0xyz\x00"),
-        ("AT", lambda b: at(0x00280010, big=b), 0x00280010),
-        ("AT", lambda b: at(0x00280010, 0x7FE00010, big=b), [0x00280010, 0x7FE00010]),
-    ],
-)
-def test_value_decoding(vr, make, expected, big):
-    ts_uid = EXPLICIT_BE if big else EXPLICIT_LE
-    raw = make(big)
-    data = preamble() + file_meta(ts_uid) + element(PRIVATE, vr, raw, big=big)
-    f = dicomframes.open(data)
-    assert rows(f)[3] == row(PRIVATE, vr, 186 + header_size(vr), len(raw),
-                             flags=FLAG_BIG_ENDIAN if big else 0)
-    got = f.value(PRIVATE)
-    assert got == expected
-    assert type(got) is type(expected)
-
-
-def test_empty_value_is_none():
+def test_empty_values_are_indexed():
     data = preamble() + file_meta(EXPLICIT_LE) + element(PN, "PN", b"") + \
         element(0x00280010, "US", b"")
     f = dicomframes.open(data)
     assert rows(f)[3:] == [row(PN, "PN", 194, 0), row(0x00280010, "US", 202, 0)]
-    assert f.value(PN) == ""
-    assert f.value(0x00280010) is None
-
-
-def test_implicit_values_take_the_dictionary_vr():
-    kw = dict(explicit=False)
-    body = (element(0x00080008, None, text("A\\B"), **kw)
-            + element(0x00280010, None, us(300), **kw)
-            + element(0x00280009, None, at(0x00540080), **kw)
-            + element(0x00181164, None, text("0.5\\0.25"), **kw))
-    data = preamble() + file_meta(IMPLICIT_LE) + body
-    f = dicomframes.open(data)
-    imp = FLAG_IMPLICIT_VR
-    assert rows(f)[3:] == [
-        row(0x00080008, "UN", 192, 4, flags=imp),
-        row(0x00280010, "UN", 204, 2, flags=imp),
-        row(0x00280009, "UN", 214, 4, flags=imp),
-        row(0x00181164, "UN", 226, 8, flags=imp),
-    ]
-    assert f.value(0x00080008) == ["A", "B"]
-    assert f.value(0x00280010) == 300
-    assert f.value(0x00280009) == 0x00540080
-    assert f.value(0x00181164) == [0.5, 0.25]
 
 
 # ---- sequences ---------------------------------------------------------------------------
@@ -1233,21 +1155,18 @@ def test_huge_lengths_fail_fast(where, length):
     else:  # an item inside UN of undefined length
         data, tag, offset = prefix + element(0x00091010, "UN", delimiter(ITEM, length=length),
                                              length=UNDEFINED), 0x00091010, b + 12
-    start = time.perf_counter()
+    # a length near 4 GiB is checked against the bytes left, never read or allocated
     expect_error(data, TruncatedError, tag, offset)
-    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize("length", HUGE, ids=hex)
 def test_huge_pixel_data_length_is_indexed_truncated(length):
     prefix = preamble() + file_meta(EXPLICIT_LE) + image_module(4, 4, 8)
     data = prefix + element(PIXEL, "OB", b"\x00" * 8, length=length)
-    start = time.perf_counter()
     f = dicomframes.open(data)
     assert rows(f)[-1] == row(PIXEL, "OB", len(data) - 8, 8, flags=FLAG_TRUNCATED)
     with pytest.raises(PixelDataError, match="8 short"):
         f.frame(0)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_undefined_length_on_a_plain_vr_is_malformed():

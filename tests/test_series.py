@@ -18,9 +18,8 @@ import pytest
 import dicomframes
 from dicomframes import DicomFramesError, MismatchError, read_frames
 
-from dicom_files import make_dicom
-
 pydicom = pytest.importorskip("pydicom")
+from dicomframes.testing import make_dicom  # noqa: E402
 
 COUNT = 50
 ROW = np.array([1.0, 0.0, 0.0])

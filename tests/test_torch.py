@@ -25,9 +25,8 @@ from torch.utils.data import DataLoader  # noqa: E402
 
 import dicomframes  # noqa: E402
 from dicomframes import DicomFile, DicomFramesError  # noqa: E402
+from dicomframes.testing import dicom_bytes, make_dicom, new_dataset  # noqa: E402
 from dicomframes.torch import FrameDataset, dicom_files  # noqa: E402
-
-from dicom_files import dicom_bytes, make_dicom, new_dataset  # noqa: E402
 
 ROWS, COLS = 64, 72
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

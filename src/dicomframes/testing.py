@@ -173,3 +173,45 @@ def write(ds: Dataset | bytes, path: str | os.PathLike) -> Path:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def native_pixel_data(ds: Dataset, pixels: np.ndarray | bytes, *, vr: str | None = None,
+                      tag: int = 0x7FE00010) -> None:
+    """Native (uncompressed) Pixel Data: `pixels` as bytes, verbatim, or an array written
+    in the byte order of the data set's transfer syntax (big endian for Explicit VR Big
+    Endian); padded to an even length. `vr`: by default OB for bytes and 1-byte arrays,
+    OW otherwise. `tag`: another pixel element (Float / Double Float Pixel Data)."""
+    if isinstance(pixels, (bytes, bytearray, memoryview)):
+        raw = bytes(pixels)
+        vr = vr or "OB"
+    else:
+        arr = np.asarray(pixels)
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        order = ">" if syntax == EXPLICIT_VR_BIG_ENDIAN else "<"
+        raw = arr.astype(arr.dtype.newbyteorder(order)).tobytes()
+        vr = vr or ("OB" if arr.dtype.itemsize == 1 else "OW")
+    if len(raw) % 2:
+        raw += b"\0"
+    ds.add_new(tag, vr, raw)
+
+
+def set_file_meta(ds: Dataset, *, sop_instance: str | None = None,
+                  implementation_class_uid: str | None = None,
+                  implementation_version_name: str | None = None,
+                  version: bytes | None = None) -> None:
+    """Fix file meta values that pydicom would otherwise fill in (and that would then
+    depend on its version), for files that must be byte-identical from one run to the
+    next: the SOP Instance UID (the data set's and the meta's), the Implementation Class
+    UID / Version Name, the File Meta Information Version."""
+    meta = ds.file_meta
+    if version is not None:
+        meta.FileMetaInformationVersion = version
+    if sop_instance is not None:
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = sop_instance
+    if implementation_class_uid is not None:
+        meta.ImplementationClassUID = implementation_class_uid
+    if implementation_version_name is not None:
+        meta.ImplementationVersionName = implementation_version_name
+
+
+__all__ += ["native_pixel_data", "set_file_meta"]
