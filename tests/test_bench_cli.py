@@ -1,8 +1,9 @@
 """``dicomframes bench``: runs on tiny files and prints the comparison; a peer that is not
 installed is skipped with a note, never an error.  Timings and ratios are not asserted.
 
-The files are written by ``dicomframes.bench.default_files`` (pydicom and whichever
-encoders are installed) at 4 frames of 32 x 32, and every command runs once (``--runs 1``).
+The files are written by ``dicomframes.bench.default_files`` (``dicomframes.testing`` with
+whichever encoders are installed) at 4 frames of 32 x 32, and every command runs once
+(``--runs 1``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_bench_lists_dicomframes_and_the_installed_peers(capsys, tiny_files):
         assert f"| {name} | dicomframes | " in out
         row = next(line for line in out.splitlines() if line.startswith(f"| {name} | dicomframes"))
         assert "ERR" not in row and "✗" not in row
-    rle = "ct_rle.dcm"
+    rle = "ct_rle.dcm"  # files are named by codec key (uids.CODECS)
     assert f"| {rle} | pydicom | " in out  # pydicom's own RLE decoder is always there
     for peer, module in (("pydicom+pylibjpeg", "rle"), ("dicomsdl", "dicomsdl"),
                          ("imagecodecs", "imagecodecs")):
