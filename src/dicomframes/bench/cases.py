@@ -126,9 +126,10 @@ def df_frame(how: str) -> Callable[[Input, int], Fn]:
             f = dicomframes.open(path)
             state = [k]
 
-            def next_frame():
-                state[0] = (state[0] + 7) % len(f)
-                return f[state[0]]
+            def next_frame():  # frame k first, so that the output can be checked
+                i = state[0]
+                state[0] = (i + 7) % len(f)
+                return f[i]
 
             return next_frame if how == "cycling" else (lambda: f[k])
         buf = np.empty((1, *inp.frame_shape), inp.dtype)
