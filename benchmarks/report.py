@@ -71,7 +71,7 @@ def header(title: str, found: dict) -> None:
              f"{inp.decoded_bytes / inp.file_bytes:.2f}", inp.encoder] for inp in found.values()]
     for line in markdown(["input", "transfer syntax", "files", "frames", "shape", "dtype",
                           "photometric", "MB decoded", "MB on disk", "ratio", "encoder"],
-                         rows, "llrrllrrrrl"):
+                         rows, "llrrlllrrrl"):
         print(line)
     sys.stdout.flush()
 

@@ -90,14 +90,17 @@ def interleaved(fns: Mapping[K, Fn], timings: dict[K, Timing], *, runs: int = 3,
     that is not), until every case has `runs` calls and `budget` seconds per case are spent,
     or it has `max_runs` (0: `runs`).  `warmup` untimed calls first (caches, lazy imports).
     A case whose call took over `slow` seconds is not repeated unless it is in `always`.
-    `check(key, output)` judges each case's first output (a mismatch string or None); a case
-    that raises stops with its error."""
+    `check(key, output)` judges each case's first output, warm-up included (a mismatch
+    string or None); a case that raises stops with its error."""
     max_runs = max(max_runs, runs)
     active = {k: fn for k, fn in fns.items() if not timings[k].error}
     for key, fn in list(active.items()):
         try:
-            for _ in range(warmup):
-                fn()
+            for i in range(warmup):
+                out = fn()
+                if i == 0 and check is not None:  # the first output of all is judged
+                    timings[key].mismatch = check(key, out)
+                del out
         except Exception as exc:  # noqa: BLE001
             timings[key].error = failure(exc)
             del active[key]
@@ -120,7 +123,7 @@ def interleaved(fns: Mapping[K, Fn], timings: dict[K, Timing], *, runs: int = 3,
                 t1, c1 = clock(), time.process_time()
                 t.wall.append(t1 - t0)
                 t.cpu.append(c1 - c0)
-                if len(t.wall) == 1 and check is not None:
+                if len(t.wall) == 1 and check is not None and not warmup:
                     t.mismatch = check(key, out)
                 del out
                 if len(t.wall) >= max_runs or t1 >= stop:
