@@ -35,11 +35,10 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPJ_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
 
-from dicomframes.bench import MB, PEERS, case, compare  # noqa: E402
-from dicomframes.bench.cli import measure  # noqa: E402
-from dicomframes.bench.report import (  # noqa: E402
+from dicomframes.bench import MB, PEERS, case, compare
+from dicomframes.bench.cli import measure
+from dicomframes.bench.report import (
     Result,
     fmt_ratio,
     fmt_time,
@@ -47,21 +46,22 @@ from dicomframes.bench.report import (  # noqa: E402
     machine,
     markdown,
     notes,
-    ratio,
     rate_cell,
+    ratio,
     threads_table,
     versions,
 )
-from dicomframes.bench.timing import interleaved, prepare  # noqa: E402
+from dicomframes.bench.timing import interleaved, prepare
 
-from . import inputs as data  # noqa: E402
+from . import inputs as data
 
 OURS = "dicomframes"
 
 
 def header(title: str, found: dict) -> None:
     print(f"## dicomframes {title} benchmarks\n")
-    print(f"- command: `{shlex.join([os.path.relpath(sys.executable), '-m', __spec__.name, *sys.argv[1:]])}`")
+    command = [os.path.relpath(sys.executable), "-m", "benchmarks.report", *sys.argv[1:]]
+    print(f"- command: `{shlex.join(command)}`")
     print(f"- machine: {machine()}; load average at start {load()}")
     print(f"- {versions()}")
     print("- inputs (benchmarks/inputs.py, cached under benchmarks/data/):\n")
@@ -170,7 +170,7 @@ print(json.dumps({"growth": vm_hwm() - before, "reset": reset}))
 def rss_growth(name: str, inp, k: int, limit: int) -> list[str]:
     """[peak RSS growth, verdict] of frame k by case `name`, in a fresh subprocess."""
     proc = subprocess.run([sys.executable, "-c", RSS_CHILD, name, inp.paths[0], str(k)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
         return [(proc.stderr.strip().splitlines() or ["?"])[-1], ""]
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -256,8 +256,8 @@ def codecs_report(args) -> None:
         if not args.skip_one and inp.codec != "native":
             k = inp.n_frames // 2
             one[inp.label] = time_short("frame", inp, one_names, args, k,
-                                        check=lambda key, out: compare(out, truth[k]))
-        del truth
+                                        check=lambda key, out, frame=truth[k]: compare(out, frame))
+        del truth  # one ground truth in memory at a time (100-160 MB)
     if whole:
         print_all_frames(list(whole.values()), all_names, args)
     if one:
@@ -386,7 +386,7 @@ def parallel_report(args) -> None:
         peer, t_peer = r.fastest(sorted(set(gil)), range(1, two + 1))
         ic = r.best("imagecodecs", [two])
 
-        def mbs(t: float | None) -> str:
+        def mbs(t: float | None, r: Result = r) -> str:
             return f"{r.rate(t):.0f}" if t else "-"
 
         rows.append([label, mbs(one), mbs(many), fmt_ratio(ratio(one, many)),

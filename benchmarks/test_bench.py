@@ -49,7 +49,7 @@ def run_case(benchmark, name: str, make, expected, rounds: int | None = None) ->
             benchmark(fn)
         else:
             out = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
-    except Exception as exc:  # noqa: BLE001 - a peer's failure is a result
+    except Exception as exc:  # a peer's failure is a result
         if ours(name):
             raise
         pytest.xfail(f"{name} failed: {type(exc).__name__}: {str(exc).strip()[:200]}")

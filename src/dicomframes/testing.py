@@ -212,12 +212,12 @@ def encode_frame(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None
         raise NotImplementedError(f"no pydicom encoder plugin {plugin or ''} for "
                                   f"{encoder.UID.name}".replace("  ", " "))
     bits = arr.dtype.itemsize * 8
-    options = dict(rows=arr.shape[0], columns=arr.shape[1], samples_per_pixel=samples,
-                   bits_allocated=bits, bits_stored=bits_stored or bits,
-                   pixel_representation=1 if arr.dtype.kind == "i" else 0,
-                   photometric_interpretation=photometric or (
-                       "RGB" if samples == 3 else "MONOCHROME2"),
-                   number_of_frames=1, planar_configuration=0)
+    options: dict[str, Any] = {
+        "rows": arr.shape[0], "columns": arr.shape[1], "samples_per_pixel": samples,
+        "bits_allocated": bits, "bits_stored": bits_stored or bits,
+        "pixel_representation": 1 if arr.dtype.kind == "i" else 0,
+        "photometric_interpretation": photometric or ("RGB" if samples == 3 else "MONOCHROME2"),
+        "number_of_frames": 1, "planar_configuration": 0}
     if plugin:
         options["encoding_plugin"] = plugin
     return bytes(encoder.encode(arr, **options))

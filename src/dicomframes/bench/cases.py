@@ -4,6 +4,7 @@ factory, never in the callable, so they are not timed."""
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 from collections.abc import Callable
@@ -58,7 +59,7 @@ def _split(n: int, parts: int) -> list[range]:
     """range(n) in `parts` contiguous pieces of near-equal size (none empty)."""
     parts = max(1, min(n, parts))
     bounds = [n * i // parts for i in range(parts + 1)]
-    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+    return [range(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 class _Inline(Executor):

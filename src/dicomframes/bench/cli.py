@@ -85,6 +85,6 @@ def measure(inp, names: Sequence[str], counts: Sequence[int], runs: int,
         fns, timings = prepare(factories)
         if progress is not None:
             progress.skip(runs * (len(timings) - len(fns)))
-        interleaved(fns, timings, runs=runs, slow=slow, always=[("dicomframes", k) for k in counts],
-                    check=check, progress=progress)
+        interleaved(fns, timings, runs=runs, slow=slow, check=check, progress=progress,
+                    always=[("dicomframes", k) for k in counts])
     return Result(inp, timings, (before, load()))

@@ -35,11 +35,11 @@ from .cases import (
     gdcm_all,
     imagecodecs_all,
     imagecodecs_engine,
+    need,
     pydicom_all,
     pydicom_frame,
     pydicom_open,
     torch,
-    need,
 )
 from .inputs import Input, Skip
 from .timing import Fn
@@ -93,7 +93,7 @@ def thread_cases(inp: Input, names: Sequence[str],
     try:
         for t, pool in pools.items():
             barrier = threading.Barrier(t)
-            list(pool.map(lambda _: barrier.wait(), range(t)))
+            list(pool.map(lambda _, b=barrier: b.wait(), range(t)))
         yield {(n, t): (lambda n=n, t=t: case(n, "all", inp, threads=t, pool=pools.get(t)))
                for n in names for t in threads}
     finally:

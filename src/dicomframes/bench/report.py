@@ -52,7 +52,7 @@ def _bundled(dist: str) -> str:
             return (f"{imagecodecs.jpeg2k_version()}, {imagecodecs.htj2k_version()}, "
                     f"{imagecodecs.jpegls_version()}")
     except Exception:  # noqa: BLE001 - only a label
-        pass
+        return ""
     return ""
 
 
