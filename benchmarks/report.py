@@ -228,7 +228,7 @@ def open_report(args) -> None:
     print(f"One frame = {big.frame_bytes / 2**20:.2f} MiB; goal for dicomframes: < 2 x frame "
           f"+ 4 MiB = {limit / 2**20:.2f} MiB.\n")
     print("\n".join(markdown(["case", "peak RSS growth", "vs goal"], [
-        [f"{name}: {PEERS[name].how}", *rss_growth(name, big, k, limit)]
+        [name, *rss_growth(name, big, k, limit)]
         for name in ("dicomframes", "dicomframes-copy", "pydicom", "dicomsdl")])))
 
 
