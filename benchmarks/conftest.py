@@ -1,39 +1,42 @@
-"""Fixtures for the pytest-benchmark suite (``make bench``).
-
-* ``ct_small``: path of pydicom's bundled CT_small.dcm.
-* ``big_file``: a 500-frame 512 x 512 16-bit native file (~262 MB), generated once (about
-  2 s) and cached under benchmarks/data/ (git-ignored); see benchdata.py.
-
-Benchmarks never assert on speed; a peer library that is not installed is skipped.
-"""
+"""Fixtures of the pytest-benchmark suite (``make bench``): the inputs of
+benchmarks/inputs.py (generated on first use, then cached under benchmarks/data/) and
+their ground truths.  Benchmarks never assert on speed."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import benchdata  # noqa: E402
+from . import inputs as data
 
 
 @pytest.fixture(scope="session")
-def ct_small() -> Path:
-    pytest.importorskip("pydicom")
-    try:
-        return benchdata.ct_small_path()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+def bench_input():
+    """input(label) -> dicomframes.bench.Input, generated when missing; skips a label that
+    cannot be made here (HTJ2K without imagecodecs' encoder)."""
+    pytest.importorskip("pydicom")  # dicomframes.testing writes the inputs
+    cache: dict = {}
+
+    def get(label: str):
+        if label not in cache:
+            cache.update(data.inputs([label]))
+        if label not in cache:
+            pytest.skip(f"{label} not generated (HTJ2K needs imagecodecs' OpenJPH encoder)")
+        return cache[label]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def big_file() -> benchdata.BigFile:
-    pytest.importorskip("pydicom")  # writes the header
-    return benchdata.big_file()
+def ground_truth():
+    """truth(input) -> every frame, read by pydicom from its native twin; one kept at a
+    time (they are 100-160 MB each)."""
+    held: dict[str, np.ndarray] = {}
 
+    def get(inp) -> np.ndarray:
+        if inp.truth not in held:
+            held.clear()
+            held[inp.truth] = data.truth(inp)
+        return held[inp.truth]
 
-@pytest.fixture(scope="session")
-def frame_index() -> int:
-    return benchdata.FRAME_INDEX
+    return get

@@ -1,279 +1,432 @@
-#!/usr/bin/env python3
-"""Run the dicomframes-vs-peers comparisons in one process and print a markdown report.
+"""The benchmark reports, printed as markdown (the tables of README.md and
+benchmarks/README.md), each case's output checked against the ground truth:
 
-    python benchmarks/report.py [--budget SECONDS] [--rounds N]
+    python -m benchmarks.report open      [--budget 1] [--no-rss]
+    python -m benchmarks.report codecs    [--inputs ct_rle,us_jpegls] [--runs 3] [--slow 40]
+                                          [--budget 2] [--peers a,b] [--skip-all] [--skip-one]
+    python -m benchmarks.report parallel  [--inputs ct_rle,series_j2k] [--threads 1,2]
+                                          [--runs 3] [--peers a,b] [--slow 40]
 
-Each case is timed with time.perf_counter over many rounds (after a short warm-up); the
-report shows min and median per call and the ratio peer / dicomframes (how many times
-faster dicomframes is).  Goals are judged on MINIMUM times: this VM stalls short calls at
-random, which inflates medians but not minimums.  Then, each in a fresh subprocess, the
-peak-RSS growth (ru_maxrss) for opening the 500-frame file and reading one frame.
+* open: open + header scan of CT_small and of the 500-frame file, open + frame 250 of it
+  (µs; against pydicom, dicomsdl and numpy/mmap floors), peak RSS growth;
+* codecs: every frame of the codec files at one thread (MB/s), and frame k = frames // 2
+  with the cold open against the codec engine alone (ms);
+* parallel: every frame of the codec files and series at 1, 2 and os.cpu_count() threads.
 
-Nothing here fails on timing; the exit status is 0 unless the script itself breaks.
+Inputs and goals: benchmarks/inputs.py; cases: ``dicomframes.bench.PEERS``.  Cases are
+timed interleaved (``dicomframes.bench.interleaved``): all-frames cases ``--runs`` times,
+the short ones for ``--budget`` seconds each after 3 warm-up calls.  Goals are judged on
+minimum times (this VM stalls short calls at random, which inflates medians but not
+minimums); nothing fails on timing.  The load average is printed: rerun when it is high.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
+import shlex
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# one thread wherever a library reads a knob from the environment (a peer's hidden threads
+# would blur the 1-thread columns)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPJ_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
 
-import benchdata  # noqa: E402
-from timing import measure  # noqa: E402
-from cases import (  # noqa: E402
-    FLOOR_CASES,
-    FRAME_CASES,
-    OPEN_CASES,
+from dicomframes.bench import MB, PEERS, case, compare
+from dicomframes.bench.cli import measure
+from dicomframes.bench.report import (
+    Result,
+    fmt_ratio,
+    fmt_time,
+    load,
+    machine,
+    markdown,
+    notes,
+    rate_cell,
+    ratio,
+    threads_table,
+    versions,
 )
+from dicomframes.bench.timing import interleaved, prepare
+
+from . import inputs as data
 
 OURS = "dicomframes"
-MB = 1024 * 1024
+
+
+def header(title: str, found: dict) -> None:
+    print(f"## dicomframes {title} benchmarks\n")
+    command = [os.path.relpath(sys.executable), "-m", "benchmarks.report", *sys.argv[1:]]
+    print(f"- command: `{shlex.join(command)}`")
+    print(f"- machine: {machine()}; load average at start {load()}")
+    print(f"- {versions()}")
+    print("- inputs (benchmarks/inputs.py, cached under benchmarks/data/):\n")
+    rows = [[inp.label, inp.syntax.name, len(inp.paths), inp.n_frames,
+             "x".join(map(str, inp.frame_shape)), inp.dtype, inp.pixels.photometric_interpretation,
+             f"{inp.decoded_bytes / MB:.1f}", f"{inp.file_bytes / MB:.1f}",
+             f"{inp.decoded_bytes / inp.file_bytes:.2f}", inp.encoder] for inp in found.values()]
+    for line in markdown(["input", "transfer syntax", "files", "frames", "shape", "dtype",
+                          "photometric", "MB decoded", "MB on disk", "ratio", "encoder"],
+                         rows, "llrrlllrrrl"):
+        print(line)
+    sys.stdout.flush()
+
+
+def time_short(job: str, inp, names: list[str], args, k: int = 0, check=None) -> Result:
+    """Cases that take micro- to milliseconds: interleaved for --budget seconds each."""
+    fns, timings = prepare({(n, 1): (lambda n=n: case(n, job, inp, k=k)) for n in names})
+    before = load()
+    interleaved(fns, timings, runs=args.min_rounds, max_runs=args.max_rounds,
+                budget=args.budget, burst=0.05, warmup=3, check=check)
+    return Result(inp, timings, (before, load()))
+
+
+def used(results, names: list[str]) -> list[str]:
+    """The names that ran (or failed) somewhere: the columns worth printing."""
+    return [n for n in names if any(not t.skipped for r in results
+                                    for (m, _), t in r.timings.items() if m == n)]
 
 
 # ---------------------------------------------------------------------------------------
-# formatting
+# goals
 # ---------------------------------------------------------------------------------------
 
 
-def fmt_t(s: float | None) -> str:
-    if s is None:
-        return "-"
-    if s < 1e-3:
-        return f"{s * 1e6:.1f} µs"
-    if s < 1:
-        return f"{s * 1e3:.2f} ms"
-    return f"{s:.2f} s"
+def resolve(ref: str, res: Result, group: dict[str, Result]) -> tuple[str | None, float | None]:
+    """(case name, minimum time) of a Goal's reference in `res` (see inputs.Goal)."""
+    label, _, ref = ref.rpartition("|")
+    res = group.get(label) if label else res
+    name, _, at = ref.partition("@")
+    if res is None:
+        return None, None
+    if name.startswith("fastest"):
+        gil = "GIL" in name
+        peers = {n for n, _ in res.timings if not n.startswith(("dicomframes", "engine"))
+                 and (not gil or PEERS[n].holds_gil)}
+        return res.fastest(sorted(peers), range(1, int(at) + 1) if at else None)
+    return name, res.best(name, [int(at)] if at else None)
 
 
-def fmt_x(x: float | None) -> str:
-    return "-" if x is None else (f"{x:.1f}x" if x < 100 else f"{x:.0f}x")
-
-
-def run_group(title: str, cases: dict, args) -> dict:
-    """cases: name -> factory() returning the callable (may raise ImportError)."""
-    results: dict[str, dict] = {}
-    for name, make in cases.items():
-        try:
-            fn = make()
-        except ImportError as exc:
-            results[name] = {"error": f"not installed ({exc.name or exc})"}
-            continue
-        except Exception as exc:  # an API problem: report it, keep going
-            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-            continue
-        try:
-            results[name] = measure(fn, args.budget, args.min_rounds, args.rounds)
-        except Exception as exc:
-            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    print_group(title, results)
-    return results
-
-
-def print_group(title: str, results: dict) -> None:
-    ours = results.get(OURS, {})
-    print(f"\n### {title}\n")
-    print("| case | min | median | rounds | dicomframes faster by (min) | (median) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, r in results.items():
-        if "error" in r:
-            print(f"| {name} | - | - | - | {r['error']} | |")
-            continue
-        if name == OURS or "min" not in ours:
-            rx = rxm = "-"
-        else:
-            rx, rxm = fmt_x(r["min"] / ours["min"]), fmt_x(r["median"] / ours["median"])
-        print(f"| {name} | {fmt_t(r['min'])} | {fmt_t(r['median'])} | {r['rounds']} "
-              f"| {rx} | {rxm} |")
-
-
-def ratio(results: dict, peer: str) -> float | None:
-    a, b = results.get(OURS, {}), results.get(peer, {})
-    if "min" in a and "min" in b:
-        return b["min"] / a["min"]
-    return None
+def goals(report: str, results: dict[str, dict[str, Result]]) -> None:
+    """The goals of `report` (inputs.GOALS) on results[job][input label]."""
+    rows = []
+    for goal in (g for g in data.GOALS if g.report == report):
+        for label, res in results.get(goal.job, {}).items():
+            if (goal.only and label != goal.only) or (goal.codecs and res.input.codec
+                                                      not in goal.codecs):
+                continue
+            slower, t_slow = resolve(goal.slower, res, results[goal.job])
+            _, t_fast = resolve(goal.faster, res, results[goal.job])
+            r = ratio(t_slow, t_fast)
+            target = (f">= {goal.at_least:g}x" if goal.at_least is not None else
+                      f"<= {goal.at_most:g}x" if goal.at_most is not None else "-")
+            if goal.at_least is None and goal.at_most is None:
+                status = "info"
+            elif r is None:
+                status = "n/a"
+            else:
+                met = r >= goal.at_least if goal.at_least is not None else r <= goal.at_most
+                status = "**met**" if met else "**missed**"
+            who = f" {slower}" if goal.slower.startswith("fastest") and slower else ""
+            rows.append([f"{label}: {goal.text}", fmt_ratio(r) + who, target, status])
+    print("\n## Goals (minimum times)\n")
+    print("\n".join(markdown(["goal", "measured", "target", "status"], rows, "lrrl")))
 
 
 # ---------------------------------------------------------------------------------------
-# peak RSS, fresh subprocess per case
+# open: header scans and frame 250 of native data
 # ---------------------------------------------------------------------------------------
 
-RSS_SCRIPT = r"""
-import gc, json, resource, sys
+RSS_CHILD = r"""
+import json, sys
 import numpy as np
-lib, path, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if lib.startswith("dicomframes"):
-    import dicomframes
-elif lib == "pydicom":
-    from pydicom.pixels import pixel_array
-elif lib == "dicomsdl":
-    import dicomsdl
+from dicomframes.bench import case, make_input
+name, path, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fn = case(name, "frame", make_input([path]), k=k)  # imports and set-up before the reset
 
 def vm_hwm():
-    # Peak RSS of this process's own address space (what ru_maxrss reports for a process
-    # that did not inherit a larger peak).  ru_maxrss itself is useless here: at exec the
-    # child inherits the parent's peak (signal->maxrss), i.e. report.py's, which already
-    # holds hundreds of MB, so every growth would read as 0.
+    # Peak RSS of this process's own address space.  ru_maxrss is useless here: at exec a
+    # child inherits its parent's peak, which already holds hundreds of MB.
     with open("/proc/self/status") as fp:
-        for line in fp:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return next(int(line.split()[1]) * 1024 for line in fp if line.startswith("VmHWM:"))
 
-gc.collect()
-try:  # reset the peak to the current RSS so import-time spikes do not hide growth
+try:  # reset the peak to the current RSS so that import-time spikes do not hide growth
     with open("/proc/self/clear_refs", "w") as fp:
         fp.write("5")
     reset = True
 except OSError:
     reset = False
 before = vm_hwm()
-if lib == "dicomframes":            # view, every pixel touched
-    f = dicomframes.open(path)
-    a = f[k]
-    s = int(np.asarray(a).sum(dtype=np.uint64))
-elif lib == "dicomframes-copy":     # private copy of the frame
-    f = dicomframes.open(path)
-    a = f.frame(k, copy=True)
-    s = int(a.sum(dtype=np.uint64))
-elif lib == "pydicom":
-    a = pixel_array(path, index=k)
-    s = int(a.sum(dtype=np.uint64))
-elif lib == "dicomsdl":
-    df = dicomsdl.open(path)
-    a = df.pixelData(k, storedvalue=True)
-    s = int(a.sum(dtype=np.uint64))
-after = vm_hwm()
-print(json.dumps({"growth": after - before, "reset": reset, "nbytes": int(a.nbytes)}))
+a = np.asarray(fn())
+a.sum(dtype=np.uint64)  # every pixel touched
+print(json.dumps({"growth": vm_hwm() - before, "reset": reset}))
 """
 
 
-def rss_growth(lib: str, path: Path, k: int) -> dict:
-    proc = subprocess.run([sys.executable, "-c", RSS_SCRIPT, lib, str(path), str(k)],
-                          capture_output=True, text=True, timeout=300)
+def rss_growth(name: str, inp, k: int, limit: int) -> list[str]:
+    """[peak RSS growth, verdict] of frame k by case `name`, in a fresh subprocess."""
+    proc = subprocess.run([sys.executable, "-c", RSS_CHILD, name, inp.paths[0], str(k)],
+                          capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": last}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return [(proc.stderr.strip().splitlines() or ["?"])[-1], ""]
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    verdict = ("**met**" if r["growth"] < limit else "**missed**") \
+        if name.startswith(OURS) else "(peer)"
+    return [f"{r['growth'] / 2**20:.2f} MiB" + ("" if r["reset"] else " (peak not reset)"),
+            verdict]
+
+
+def print_short(title: str, res: Result) -> None:
+    """min / median / rounds per case, and how many times faster dicomframes is."""
+    ours = res.timings.get((OURS, 1))
+    rows = []
+    for (name, _), t in res.timings.items():
+        if t.skipped or not t.wall:
+            rows.append([name, "-", "-", "-", t.skipped or t.error, ""])
+            continue
+        faster = [fmt_ratio(ratio(t.best, ours.best)), fmt_ratio(ratio(t.median, ours.median))] \
+            if name != OURS and ours and ours.wall else ["-", "-"]
+        rows.append([name, fmt_time(t.best) + (" ✗" if t.mismatch else ""),
+                     fmt_time(t.median), len(t.wall), *faster])
+    print(f"\n### {title}\n")
+    print("\n".join(markdown(["case", "min", "median", "rounds",
+                              "dicomframes faster by (min)", "(median)"], rows)))
+
+
+def open_report(args) -> None:
+    found = data.inputs(["CT_small", "ct_500"])
+    header("open and native frame", found)
+    small, big = found["CT_small"], found["ct_500"]
+    k = data.FRAME_INDEX
+
+    def header_check(inp):
+        expected = (inp.pixels.rows, inp.pixels.columns, inp.n_frames)
+        return lambda key, out: None if tuple(int(x or 1) for x in out) == expected \
+            else f"{out} != {expected}"
+
+    opens = {inp.label: time_short("open", inp, data.OPEN_PEERS, args, check=header_check(inp))
+             for inp in (small, big)}
+    print_short("open + header scan: CT_small.dcm", opens["CT_small"])
+    print_short(f"open + header scan: 500-frame 512x512 file "
+                f"({big.file_bytes / MB:.0f} MB)", opens["ct_500"])
+    from pydicom.pixels import pixel_array
+
+    expected = pixel_array(big.paths[0], index=k)  # the truth, read by pydicom
+    frame = time_short("frame", big, data.NATIVE_FRAME_PEERS, args, k,
+                       check=lambda key, out: compare(out, expected))
+    print_short(f"open + frame {k} of 500 -> ndarray", frame)
+    goals("open", {"open": opens, "frame": {"ct_500": frame}})
+    if args.no_rss:
+        return
+    limit = 2 * big.frame_bytes + 4 * 2**20
+    print(f"\n### Peak RSS growth: open the 500-frame file + read frame {k} (fresh "
+          f"subprocess, VmHWM reset after the imports)\n")
+    print(f"One frame = {big.frame_bytes / 2**20:.2f} MiB; goal for dicomframes: < 2 x frame "
+          f"+ 4 MiB = {limit / 2**20:.2f} MiB.\n")
+    print("\n".join(markdown(["case", "peak RSS growth", "vs goal"], [
+        [name, *rss_growth(name, big, k, limit)]
+        for name in ("dicomframes", "dicomframes-copy", "pydicom", "dicomsdl")])))
 
 
 # ---------------------------------------------------------------------------------------
+# codecs: all frames at one thread, and one frame against the engine
+# ---------------------------------------------------------------------------------------
 
 
-def versions() -> str:
-    out = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
-    for mod in ("dicomframes", "pydicom", "dicomsdl"):
-        try:
-            m = __import__(mod)
-            out.append(f"{mod} {getattr(m, '__version__', '?')}")
-        except ImportError:
-            out.append(f"{mod} (not installed)")
-    return ", ".join(out)
+def codecs_report(args) -> None:
+    labels = args.inputs.split(",") if args.inputs else \
+        [f"{kind}_{c}" for kind in ("ct", "us") for c in data.LOSSLESS]
+    found = data.inputs(labels)
+    header("codec", found)
+    all_names = select([n for n, p in PEERS.items() if p.all and not p.series_only], args)
+    one_names = select(data.CODEC_FRAME_PEERS, args, keep=("dicomframes", "engine"))
+    whole: dict[str, Result] = {}
+    one: dict[str, Result] = {}
+    for inp in found.values():
+        truth = data.truth(inp)
+        if not args.skip_all:
+            whole[inp.label] = measure(inp, all_names, [1], args.runs, truth=truth,
+                                       slow=args.slow)
+            print(f"<!-- {inp.label}: load {whole[inp.label].load[0]} -> "
+                  f"{whole[inp.label].load[1]} -->", file=sys.stderr, flush=True)
+        if not args.skip_one and inp.codec != "native":
+            k = inp.n_frames // 2
+            one[inp.label] = time_short("frame", inp, one_names, args, k,
+                                        check=lambda key, out, frame=truth[k]: compare(out, frame))
+        del truth  # one ground truth in memory at a time (100-160 MB)
+    if whole:
+        print_all_frames(list(whole.values()), all_names, args)
+    if one:
+        print_one_frame(list(one.values()), one_names, args)
+    goals("codecs", {"all": whole, "frame": one})
+    print("\n## Failures, wrong output, skipped cases\n")
+    print("\n".join(notes([*whole.values(), *one.values()])) or "none")
+    print_peers(sorted({*all_names, *one_names}, key=list(PEERS).index))
 
 
-def main(argv=None) -> int:
+def select(names: list[str], args, keep: tuple[str, ...] = ("dicomframes",)) -> list[str]:
+    """`names` limited to --peers (those starting with `keep` always stay)."""
+    wanted = args.peers.split(",") if args.peers else None
+    return [n for n in names if wanted is None or n in wanted or n.startswith(keep)]
+
+
+def print_all_frames(results: list[Result], names: list[str], args) -> None:
+    cols = used(results, names)
+    others = [n for n in cols if n != OURS]
+    print("\n## Decode all frames, one thread (MB/s of decoded output)\n")
+    print(f"Open the file and decode every frame into one array. `best (median)` over "
+          f"{args.runs} interleaved runs: best = from the minimum time, the value the ratios "
+          f"use. n=1: one run took over {args.slow:g} s, not repeated. [x] = process CPU time "
+          f"/ wall time when > 1.15. ✗ = output differs from the ground truth, ERR = failed, "
+          f"— = no decoder for that syntax. Last columns: the fastest correct peer and "
+          f"dicomframes' rate / that peer's.\n")
+    rows, cpu_rows = [], []
+    for r in results:
+        peer, t_peer = r.fastest(others)
+        cpu_peer, c_peer = r.fastest(others, cpu=True)
+        rows.append([r.input.label, f"{r.input.decoded_bytes / MB:.1f}",
+                     f"{r.input.decoded_bytes / r.input.file_bytes:.2f}",
+                     *(rate_cell(r, r.timings.get((n, 1)), args.runs, cpu_note=True)
+                       for n in cols), peer or "-", bold(ratio(t_peer, r.best(OURS)))])
+        cpu_rows.append([r.input.label, *(cpu_cell(r, r.timings.get((n, 1))) for n in cols),
+                         cpu_peer or "-", bold(ratio(c_peer, r.best(OURS, cpu=True)))])
+    print("\n".join(markdown(["file", "MB", "ratio", *cols, "fastest peer",
+                              "dicomframes / fastest"], rows, "lrr" + "r" * len(cols) + "lr")))
+    print("\nThe same runs as MB per CPU-second (decoded MB / minimum process CPU time; less "
+          "sensitive to other load on the machine than wall time):\n")
+    print("\n".join(markdown(["file", *cols, "fastest peer", "dicomframes / fastest"],
+                             cpu_rows, "l" + "r" * len(cols) + "lr")))
+    print("\nLoad average (1, 5, 15 min) before -> after each file:\n")
+    print("\n".join(f"- {r.input.label}: {r.load[0]} -> {r.load[1]}" for r in results))
+
+
+def bold(x: float | None) -> str:
+    return "-" if x is None else f"**{x:.2f}x**"
+
+
+def cpu_cell(r: Result, t) -> str:
+    if t is None or t.skipped:
+        return "—"
+    return "ERR" if not t.cpu else f"{r.rate(min(t.cpu)):.1f}" + (" ✗" if t.mismatch else "")
+
+
+def print_one_frame(results: list[Result], names: list[str], args) -> None:
+    cols = used(results, names)
+
+    def ms(t) -> str:
+        if t is None or t.skipped:
+            return "—"
+        if not t.wall:
+            return "ERR"
+        return (f"{min(t.wall) * 1e3:.2f} ({t.median * 1e3:.2f})"
+                + (" ✗" if t.mismatch else ""))
+
+    print("\n## One frame from the middle of the file, cold open included (ms)\n")
+    print(f"`min (median)` ms over >= {args.min_rounds} calls ({args.budget:g} s per case, "
+          f"interleaved, after 3 warm-up calls; page cache warm): path -> frame k = frames // "
+          f"2 each call; `dicomframes-opened`: `f[k]` on a file opened beforehand; engine: "
+          f"the codec alone on frame k's codestream (taken once) into a preallocated array. "
+          f"Ratios: min times.\n")
+    rows = []
+    for r in results:
+        best = {n: r.best(n) for n in cols}
+        rows.append([r.input.label, r.input.n_frames // 2,
+                     *(ms(r.timings.get((n, 1))) for n in cols),
+                     fmt_ratio(ratio(best.get(OURS), best.get("engine: dicomframes._codecs"))),
+                     fmt_ratio(ratio(best.get(OURS), best.get("engine: imagecodecs"))),
+                     fmt_ratio(ratio(best.get("pydicom+pylibjpeg"), best.get(OURS)))])
+    print("\n".join(markdown(["file", "k", *cols, "dicomframes / engine (ours)",
+                              "dicomframes / engine (imagecodecs)",
+                              "pydicom+pylibjpeg / dicomframes"], rows)))
+
+
+def print_peers(names: list[str]) -> None:
+    print("\n## Cases\n")
+    print("\n".join(f"- **{n}**: {PEERS[n].how}" for n in names))
+    print(f"\nLoad average at the end: {load()}")
+
+
+# ---------------------------------------------------------------------------------------
+# parallel: all frames at 1, 2 and os.cpu_count() threads
+# ---------------------------------------------------------------------------------------
+
+
+def parallel_report(args) -> None:
+    labels = args.inputs.split(",") if args.inputs else \
+        [f"{kind}_{c}" for kind in ("ct", "us", "series") for c in data.LOSSLESS]
+    threads = sorted({int(k) for k in args.threads.split(",")} | {os.cpu_count() or 1, 1})
+    two = 2 if 2 in threads else max(threads)
+    found = data.inputs(labels)
+    header("parallel", found)
+    names = select([n for n, p in PEERS.items() if p.all], args)
+    results: dict[str, Result] = {}
+    for inp in found.values():
+        results[inp.label] = measure(inp, names, threads, args.runs, truth=data.truth(inp),
+                                     slow=args.slow)
+        print(f"<!-- {inp.label}: load {results[inp.label].load[0]} -> "
+              f"{results[inp.label].load[1]} -->", file=sys.stderr, flush=True)
+    top = max(threads)
+    print("\n## All frames, MB/s of decoded output, by thread count\n")
+    print(f"`best (median)` over {args.runs} interleaved runs; ✗ = output differs from the "
+          f"ground truth, ERR = failed, — = not applicable (see the notes). dicomframes uses "
+          f"its own pool; a peer runs at 1 thread in its best serial way and at t threads "
+          f"from a ThreadPoolExecutor(t) created beforehand. `{top} / 1`: the case's own "
+          f"speed-up; last column: the case's best time (any thread count) / dicomframes' "
+          f"at {top} threads.\n")
+    print("\n".join(threads_table(list(results.values()), names)))
+    print(f"\n## Summary: dicomframes at 1 and {two} threads against the goal peers (MB/s)\n")
+    rows = []
+    for label, r in results.items():
+        one, many = r.best(OURS, [1]), r.best(OURS, [two])
+        gil = [n for n, _ in r.timings if PEERS[n].holds_gil]
+        peer, t_peer = r.fastest(sorted(set(gil)), range(1, two + 1))
+        ic = r.best("imagecodecs", [two])
+
+        def mbs(t: float | None, r: Result = r) -> str:
+            return f"{r.rate(t):.0f}" if t else "-"
+
+        rows.append([label, mbs(one), mbs(many), fmt_ratio(ratio(one, many)),
+                     f"{peer} {mbs(t_peer)}" if peer else "-", bold(ratio(t_peer, many)),
+                     mbs(ic), bold(ratio(ic, many))])
+    print("\n".join(markdown(["input", "dicomframes 1T", f"dicomframes {two}T",
+                              f"{two}T / 1T", "fastest GIL-holding peer (its best)", "ratio",
+                              f"imagecodecs {two}-thread pool", "ratio"], rows,
+                             "lrrrlrrr")))
+    goals("parallel", {"all": results})
+    print("\n## Notes: skipped cases, failures, wrong output\n")
+    print("\n".join(notes(list(results.values()))) or "none")
+    print_peers(names)
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--budget", type=float, default=1.0,
-                    help="seconds of timing per case (default 1.0)")
-    ap.add_argument("--min-rounds", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=20000, help="max rounds per case")
-    ap.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
+    sub = ap.add_subparsers(dest="report", required=True)
+    for name, helptext in (("open", "open + header scan, frame 250 of native data"),
+                           ("codecs", "all frames at one thread; one frame vs the engine"),
+                           ("parallel", "all frames at 1, 2 and os.cpu_count() threads")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--budget", type=float, default=2.0 if name == "codecs" else 1.0,
+                       help="seconds of timing per short case")
+        p.add_argument("--min-rounds", type=int, default=5)
+        p.add_argument("--max-rounds", type=int, default=20000)
+        p.add_argument("--runs", type=int, default=3, help="runs per all-frames case")
+        p.add_argument("--slow", type=float, default=40.0,
+                       help="an all-frames case slower than this (s) is not repeated")
+        p.add_argument("--inputs", default="", help="comma-separated labels, e.g. ct_rle")
+        p.add_argument("--peers", default="", help="comma-separated case names")
+        p.add_argument("--threads", default="1,2", help="thread counts (parallel)")
+        p.add_argument("--skip-all", action="store_true", help="codecs: no all-frames runs")
+        p.add_argument("--skip-one", action="store_true", help="codecs: no one-frame runs")
+        p.add_argument("--no-rss", action="store_true", help="open: no peak-RSS subprocesses")
     args = ap.parse_args(argv)
-
-    small = benchdata.ct_small_path()
-    t0 = time.perf_counter()
-    big = benchdata.big_file()
-    gen = time.perf_counter() - t0
-    k = benchdata.FRAME_INDEX
-    floor_kw = dict(offset=big.pixel_offset, shape=(big.n_frames, big.rows, big.cols))
-
-    print("## dicomframes benchmark report\n")
-    print(f"- {versions()}")
-    print(f"- {platform.machine()}, {platform.platform()}")
-    print(f"- CT_small: `{small}` ({small.stat().st_size} bytes)")
-    print(f"- 500-frame file: `{big.path.relative_to(HERE.parent)}` "
-          f"({big.path.stat().st_size / 1e6:.1f} MB, {big.n_frames} x {big.rows} x {big.cols} "
-          f"u16, ready in {gen:.2f} s)")
-    print(f"- timing: perf_counter, {args.budget:g} s per case (min {args.min_rounds} rounds, "
-          f"max {args.rounds}), 3 warm-up calls; ratios = peer time / dicomframes time")
-
-    open_small = run_group("open + header scan: CT_small.dcm", {
-        name: (lambda f=f: f(small)) for name, f in OPEN_CASES.items()}, args)
-    open_big = run_group("open + header scan: 500-frame 512x512 file (262 MB)", {
-        name: (lambda f=f: f(big.path)) for name, f in OPEN_CASES.items()}, args)
-    frame = run_group(f"open + frame {k} of 500 -> ndarray", {
-        name: (lambda f=f, name=name: f(big.path, k, **(floor_kw if name in FLOOR_CASES
-                                                         else {})))
-        for name, f in FRAME_CASES.items()}, args)
-
-    # ---- goals ----
-    def status(val, ok):
-        if val is None:
-            return "n/a"
-        return "**met**" if ok(val) else "**missed**"
-
-    r_pyd = ratio(open_small, "pydicom")
-    r_sdl = ratio(open_small, "dicomsdl")
-    r_frame = ratio(frame, "pydicom")
-    r_frame_copy = None
-    if "min" in frame.get("dicomframes-copy", {}) and "min" in frame.get("pydicom", {}):
-        r_frame_copy = frame["pydicom"]["min"] / frame["dicomframes-copy"]["min"]
-    big_vs_small = None
-    if "min" in open_big.get(OURS, {}) and "min" in open_small.get(OURS, {}):
-        big_vs_small = open_big[OURS]["min"] / open_small[OURS]["min"]
-
-    print("\n### goals (minimum times)\n")
-    print("| goal | measured | target | status |")
-    print("|---|---:|---:|---|")
-    print(f"| open CT_small vs pydicom.dcmread(stop_before_pixels=True) | {fmt_x(r_pyd)} faster "
-          f"| >= 50x | {status(r_pyd, lambda v: v >= 50)} |")
-    print(f"| open CT_small vs dicomsdl.open | {fmt_x(r_sdl)} faster | > 1x "
-          f"| {status(r_sdl, lambda v: v > 1)} |")
-    print(f"| frame {k} (view) vs pydicom.pixels.pixel_array(path, index={k}) "
-          f"| {fmt_x(r_frame)} faster | >= 50x | {status(r_frame, lambda v: v >= 50)} |")
-    for variant, label in (("dicomframes-raw-bits", "open(correct_unused_bits=False) + view"),
-                           ("dicomframes-opened", "f[k] on an open file"),
-                           ("dicomframes-opened-cycling", "f[k] on an open file, k cycling")):
-        if "min" in frame.get(variant, {}) and "min" in frame.get("pydicom", {}):
-            r = frame["pydicom"]["min"] / frame[variant]["min"]
-            print(f"| frame {k}, {label}, vs pydicom.pixels.pixel_array | {fmt_x(r)} faster "
-                  f"| >= 50x | {status(r, lambda v: v >= 50)} |")
-    print(f"| frame {k} (copy) vs pydicom.pixels.pixel_array (info) "
-          f"| {fmt_x(r_frame_copy)} faster | - | info |")
-    print(f"| open 500-frame / open CT_small (dicomframes) | "
-          f"{'-' if big_vs_small is None else f'{big_vs_small:.2f}x'} | <= 2x "
-          f"| {status(big_vs_small, lambda v: v <= 2)} |")
-
-    # ---- peak RSS ----
-    if not args.no_rss:
-        budget = 2 * big.frame_bytes + 4 * MB
-        print(f"\n### peak RSS growth: open the 500-frame file + read frame {k} "
-              f"(fresh subprocess, peak RSS = VmHWM, reset after imports)\n")
-        print(f"One frame = {big.frame_bytes / MB:.2f} MiB; goal for dicomframes: "
-              f"< 2 x frame + 4 MiB = {budget / MB:.2f} MiB.\n")
-        print("| case | peak RSS growth | vs goal |")
-        print("|---|---:|---|")
-        for lib, what in (("dicomframes", "open + f[k] view, all pixels touched (sum)"),
-                          ("dicomframes-copy", "open + f.frame(k, copy=True)"),
-                          ("pydicom", "pixel_array(path, index=k)"),
-                          ("dicomsdl", "open + pixelData(k)")):
-            r = rss_growth(lib, big.path, k)
-            if "error" in r:
-                print(f"| {lib}: {what} | {r['error']} | |")
-                continue
-            g = r["growth"]
-            verdict = ("**met**" if g < budget else "**missed**") if lib.startswith(OURS) \
-                else "(peer)"
-            note = "" if r["reset"] else " (peak not reset)"
-            print(f"| {lib}: {what} | {g / MB:.2f} MiB{note} | {verdict} |")
+    start = time.perf_counter()
+    {"open": open_report, "codecs": codecs_report, "parallel": parallel_report}[
+        args.report](args)
+    print(f"\n(total {time.perf_counter() - start:.0f} s)")
     return 0
 
 

@@ -1,8 +1,9 @@
 """``dicomframes bench``: runs on tiny files and prints the comparison; a peer that is not
 installed is skipped with a note, never an error.  Timings and ratios are not asserted.
 
-The files are written by ``dicomframes.bench.default_files`` (pydicom and whichever
-encoders are installed) at 4 frames of 32 x 32, and every command runs once (``--runs 1``).
+The files are written by ``dicomframes.bench.default_files`` (``dicomframes.testing`` with
+whichever encoders are installed) at 4 frames of 32 x 32, and every command runs once
+(``--runs 1``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_bench_lists_dicomframes_and_the_installed_peers(capsys, tiny_files):
         assert f"| {name} | dicomframes | " in out
         row = next(line for line in out.splitlines() if line.startswith(f"| {name} | dicomframes"))
         assert "ERR" not in row and "✗" not in row
-    rle = "ct_rle.dcm"
+    rle = "ct_rle.dcm"  # files are named by codec key (uids.CODECS)
     assert f"| {rle} | pydicom | " in out  # pydicom's own RLE decoder is always there
     for peer, module in (("pydicom+pylibjpeg", "rle"), ("dicomsdl", "dicomsdl"),
                          ("imagecodecs", "imagecodecs")):
@@ -118,3 +119,47 @@ def test_progress_bar_draws_and_clears():
     bar.step("case")
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_the_timer_interleaves_checks_the_first_output_and_keeps_failures():
+    calls: list[str] = []
+
+    def counting(name, value):
+        def run():
+            calls.append(name)
+            return np.full(2, value if len(calls) <= 2 else -1)  # later outputs differ
+        return run
+
+    def failing():
+        raise ValueError("broken peer")
+
+    def skipped():
+        raise bench.Skip("not installed")
+
+    fns, timings = bench.timing.prepare({
+        "a": lambda: counting("a", 1), "b": lambda: counting("b", 2),
+        "bad": lambda: failing, "gone": skipped})
+    assert set(fns) == {"a", "b", "bad"} and timings["gone"].skipped == "not installed"
+    bench.interleaved(fns, timings, runs=3,
+                      check=lambda key, out: bench.compare(out, np.full(2, 1)))
+    assert calls == ["a", "b"] * 3  # round after round, each case in turn
+    assert len(timings["a"].wall) == len(timings["a"].cpu) == 3
+    assert timings["a"].mismatch is None and timings["b"].mismatch == "2 values differ"
+    assert timings["b"].best is None  # a wrong output has no time worth comparing
+    assert timings["bad"].error == "ValueError: broken peer" and not timings["bad"].wall
+
+
+def test_every_bench_peer_decodes_the_default_files(tiny_files):
+    """Each installed peer's one-thread all-frames case equals dicomframes' frames."""
+    with dicomframes.open(tiny_files[0]) as f:
+        expected = f.frames(threads=1)
+    for path in tiny_files:
+        inp = bench.make_input([path])
+        for name in bench.peers.BENCH_PEERS:
+            try:
+                fn = bench.case(name, "all", inp)
+            except bench.Skip:
+                continue
+            if name == "dicomsdl" and inp.codec == "htj2k":
+                continue  # dicomsdl has no HTJ2K codec
+            assert bench.compare(fn(), expected) is None, (name, path)

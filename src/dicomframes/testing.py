@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,16 @@ __all__ = [
     "UID_PREFIX",
     "dicom_bytes",
     "encapsulated_pixel_data",
+    "encode_frame",
     "make_dataset",
     "make_dicom",
+    "native_pixel_data",
     "new_dataset",
+    "set_file_meta",
     "set_image_pixel",
     "uid",
     "write",
+    "write_frames",
 ]
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
@@ -137,11 +141,7 @@ def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
     if encoded is not None:
         encapsulated_pixel_data(ds, encoded, offset_table=offset_table)
     else:
-        order = ">" if syntax == EXPLICIT_VR_BIG_ENDIAN else "<"
-        raw = arr.astype(arr.dtype.newbyteorder(order)).tobytes()
-        if len(raw) % 2:
-            raw += b"\0"
-        ds.add_new(0x7FE00010, "OB" if arr.dtype.itemsize == 1 else "OW", raw)
+        native_pixel_data(ds, arr)
     for keyword, value in (extra or {}).items():
         setattr(ds, keyword, value(ds) if callable(value) else value)
     if compress is not None:
@@ -214,4 +214,75 @@ def set_file_meta(ds: Dataset, *, sop_instance: str | None = None,
         meta.ImplementationVersionName = implementation_version_name
 
 
-__all__ += ["native_pixel_data", "set_file_meta"]
+
+def encode_frame(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None,
+                 photometric: str | None = None, plugin: str = "") -> bytes:
+    """One frame, shape (rows, cols[, 3]), encoded losslessly in `syntax`: RLE, JPEG-LS and
+    JPEG 2000 with pydicom's encoders (`plugin`: one of theirs; default: pydicom's choice),
+    HTJ2K with imagecodecs (OpenJPH). `photometric`: as the file will say (YBR_RCT for
+    colour J2K/HTJ2K with the reversible colour transform). Raises NotImplementedError,
+    with the reason, when no encoder for `syntax` is installed."""
+    from .uids import HTJ2K_LOSSLESS
+
+    arr = np.ascontiguousarray(arr)
+    samples = 3 if arr.ndim == 3 else 1
+    if syntax == HTJ2K_LOSSLESS:
+        try:
+            import imagecodecs
+        except ImportError:
+            raise NotImplementedError("no HTJ2K encoder (imagecodecs not installed)") from None
+        if not imagecodecs.HTJ2K.available:
+            raise NotImplementedError("imagecodecs has no HTJ2K encoder")
+        codestream = bytes(imagecodecs.htj2k_encode(arr))  # reversible by default
+        cod = codestream.find(b"\xff\x52")  # COD marker: byte 8 asks for the colour transform
+        if samples == 3 and not (cod >= 0 and codestream[cod + 8] == 1):
+            raise RuntimeError("htj2k_encode did not use the colour transform")
+        return codestream
+    from pydicom.pixels.encoders.base import get_encoder
+
+    try:
+        encoder = get_encoder(syntax)
+    except NotImplementedError:
+        raise NotImplementedError(f"pydicom has no encoder for {syntax}") from None
+    if not encoder.is_available or (plugin and plugin not in encoder.available_plugins):
+        raise NotImplementedError(f"no pydicom encoder plugin {plugin or ''} for "
+                                  f"{encoder.UID.name}".replace("  ", " "))
+    bits = arr.dtype.itemsize * 8
+    options: dict[str, Any] = {
+        "rows": arr.shape[0], "columns": arr.shape[1], "samples_per_pixel": samples,
+        "bits_allocated": bits, "bits_stored": bits_stored or bits,
+        "pixel_representation": 1 if arr.dtype.kind == "i" else 0,
+        "photometric_interpretation": photometric or ("RGB" if samples == 3 else "MONOCHROME2"),
+        "number_of_frames": 1, "planar_configuration": 0}
+    if plugin:
+        options["encoding_plugin"] = plugin
+    return bytes(encoder.encode(arr, **options))
+
+
+def write_frames(ds: Dataset, frames: Iterable[np.ndarray], path: str | os.PathLike) -> Path:
+    """`ds` (no Pixel Data in it) written to `path` with native little-endian Pixel Data
+    made of `frames`, appended as they come: for files too large to hold in memory twice.
+    Atomic like :func:`write`. The frames must fill exactly the Rows x Columns x Samples
+    x Number of Frames that `ds` declares."""
+    import struct
+
+    path = Path(path)
+    bytes_per_sample = ds.BitsAllocated // 8
+    nbytes = (int(ds.get("NumberOfFrames", 1)) * ds.Rows * ds.Columns * ds.SamplesPerPixel
+              * bytes_per_sample)
+    vr = b"OB" if bytes_per_sample == 1 else b"OW"
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    written = 0
+    with open(tmp, "wb") as fp:
+        fp.write(dicom_bytes(ds))
+        fp.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, nbytes))
+        for frame in frames:
+            data = np.asarray(frame)
+            data = data.astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
+            written += len(data)
+            fp.write(data)
+    if written != nbytes:
+        tmp.unlink()
+        raise ValueError(f"frames hold {written} bytes, the data set declares {nbytes}")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,1 @@
+"""The benchmark suite: inputs and goals (inputs.py), reports (report.py), tests."""
