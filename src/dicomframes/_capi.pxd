@@ -125,6 +125,15 @@ cdef extern from "dcf_native.h" nogil:
                             const dcf_native_layout *layout)
 
 
+cdef extern from "dcf_deflate.h" nogil:
+    enum:
+        DCF_DEFLATE_MAX_RATIO
+
+    dcf_status dcf_deflate_frame_decode(const uint8_t *src, size_t src_size,
+                                        const dcf_native_layout *layout, uint8_t *dst,
+                                        size_t dst_size, dcf_error *err)
+
+
 cdef inline object error_from(dcf_error *err, object frame=None):
     """The dicomframes exception for a failed C call (raised by the caller)."""
     from dicomframes.errors import from_status

@@ -5,7 +5,7 @@ writes a status number, a flag bit or an encoding code of its own."""
 from enum import IntEnum
 
 from dicomframes._capi cimport (
-    DCF_DEFAULT_MAX_DEPTH, DCF_E_ARGUMENT, DCF_E_CODEC, DCF_E_MALFORMED, DCF_E_NO_MEMORY,
+    DCF_DEFAULT_MAX_DEPTH, DCF_DEFLATE_MAX_RATIO, DCF_E_ARGUMENT, DCF_E_CODEC, DCF_E_MALFORMED, DCF_E_NO_MEMORY,
     DCF_E_PIXEL_DATA, DCF_E_TOO_DEEP, DCF_E_TRUNCATED, DCF_E_UNSUPPORTED,
     DCF_ENCODING_CORRECTED, DCF_ENCODING_DEFLATED, DCF_ENCODING_EXPLICIT_BE,
     DCF_ENCODING_EXPLICIT_LE, DCF_ENCODING_FORCED, DCF_ENCODING_FROM_META,
@@ -19,7 +19,7 @@ from dicomframes._capi cimport (
 )
 
 __all__ = [
-    "DEFAULT_MAX_DEPTH", "ERROR_MESSAGE_SIZE", "Encoding", "EncodingSource", "FLAG_BIG_ENDIAN",
+    "DEFAULT_MAX_DEPTH", "DEFLATE_MAX_RATIO", "ERROR_MESSAGE_SIZE", "Encoding", "EncodingSource", "FLAG_BIG_ENDIAN",
     "FLAG_ENCAPSULATED", "FLAG_FILE_META", "FLAG_FRAGMENT", "FLAG_IMPLICIT_VR", "FLAG_ITEM",
     "FLAG_TRUNCATED", "FLAG_UNDEFINED_LENGTH", "FrameRule", "NO_TAG", "StartMarker", "Status",
     "UNDEFINED_LENGTH", "status_name",
@@ -52,6 +52,7 @@ NO_TAG = DCF_NO_TAG                     # the tag of an error that has none
 UNDEFINED_LENGTH = 0xFFFFFFFF           # PS3.5 7.1.1: a length read as "undefined"
 ERROR_MESSAGE_SIZE = DCF_ERROR_MESSAGE_SIZE
 DEFAULT_MAX_DEPTH = DCF_DEFAULT_MAX_DEPTH
+DEFLATE_MAX_RATIO = DCF_DEFLATE_MAX_RATIO  # deflate's most output bytes per input byte
 
 # Element flags (the `flags` field of the element index).
 FLAG_UNDEFINED_LENGTH = DCF_FLAG_UNDEFINED_LENGTH

@@ -1,10 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Boundary to the C native (uncompressed) frame decoder."""
+"""Boundary to the C native (uncompressed) frame decoder, and to Deflated Image
+Frame Compression, whose frames are native frames once inflated."""
 from libc.stdint cimport uint32_t, uint64_t
 
 from dicomframes._capi cimport (
-    DCF_OK, DCF_TAG_PIXEL_DATA, dcf_error, dcf_native_decode, dcf_native_frame_bits, dcf_native_frame_size,
-    dcf_native_layout, dcf_native_validate, dcf_native_viewable, error_from,
+    DCF_OK, DCF_TAG_PIXEL_DATA, dcf_deflate_frame_decode, dcf_error, dcf_native_decode,
+    dcf_native_frame_bits, dcf_native_frame_size, dcf_native_layout, dcf_native_validate,
+    dcf_native_viewable, error_from,
 )
 
 cdef const unsigned char EMPTY[1]
@@ -50,6 +52,19 @@ cdef class NativeLayout:
                                        out.shape[0], pixel_tag, value_offset, &err)
         if status != DCF_OK:
             raise error_from(&err, frame=index)
+
+    def decode_deflated(self, const unsigned char[::1] src not None,
+                        unsigned char[::1] out not None):
+        """Inflate one Deflated Image Frame Compression frame `src` and decode it
+        into `out` (bytes) as native frame 0 of this layout."""
+        cdef dcf_error err
+        cdef int status
+        cdef const unsigned char *s = &src[0] if src.shape[0] > 0 else EMPTY
+        with nogil:
+            status = dcf_deflate_frame_decode(s, src.shape[0], &self.layout, &out[0],
+                                              out.shape[0], &err)
+        if status != DCF_OK:
+            raise error_from(&err)
 
     def viewable(self, const unsigned char[::1] src not None, uint64_t index):
         """True if frame `index` can be returned as a view of `src` unchanged."""

@@ -12,7 +12,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import _frames, _native
-from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FrameRule, StartMarker
+from ._core import DEFLATE_MAX_RATIO, FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FrameRule, StartMarker
 from .errors import (
     DicomFramesError,
     MalformedError,
@@ -254,19 +254,26 @@ class EncapsulatedFrames:
 
     def check_present(self, k: int) -> None:
         """Every located frame has its fragments (the scan or the walk checked
-        them). RLE also bounds the output before it is allocated: a PackBits
-        run of 2 bytes gives at most 128, so a frame decodes to at most 64
-        times its size."""
-        if self.ts.codec == "rle":
-            offsets, lengths = self.fragments_of(k)
-            encoded = sum(lengths)
-            if self.pixels.frame_nbytes > 64 * encoded:
-                offset = offsets[0]
-                raise TruncatedError(
-                    f"frame {k} (RLE Lossless, fragment at offset {offset}) has {encoded} "
-                    f"bytes, which cannot decode to the {self.pixels.frame_nbytes} bytes of a "
-                    f"{self.pixels.rows} x {self.pixels.columns} frame", tag=TAG_PIXEL_DATA,
-                    offset=offset, frame=k)
+        them). RLE and deflate also bound the output before it is allocated: a
+        PackBits run of 2 bytes gives at most 128, so an RLE frame decodes to at
+        most 64 times its size; deflate gives at most 1032 bytes per byte."""
+        key = self.ts.key
+        if key not in ("rle", "deflate"):
+            return
+        offsets, lengths = self.fragments_of(k)
+        encoded = sum(lengths)
+        p = self.pixels
+        if key == "rle":
+            possible = self.pixels.frame_nbytes <= 64 * encoded
+        else:
+            stored = -(-p.rows * p.columns * p.samples_per_pixel * p.bits_allocated // 8)
+            possible = stored <= DEFLATE_MAX_RATIO * (encoded + 1)
+        if not possible:
+            offset = offsets[0]
+            raise TruncatedError(
+                f"frame {k} ({self.ts.name}, fragment at offset {offset}) has {encoded} "
+                f"bytes, which cannot decode to the {p.frame_nbytes} bytes of a "
+                f"{p.rows} x {p.columns} frame", tag=TAG_PIXEL_DATA, offset=offset, frame=k)
 
     def fragment_offset(self, k: int) -> int:
         """Byte offset of frame k's first fragment value in the file."""
@@ -315,9 +322,20 @@ def codec_for(ts: TransferSyntax) -> Decoder:
     if ts.codec in ("j2k", "htj2k"):
         return lambda data, out, p, reduce, threads: _codecs.decode_j2k(
             data, out, *args(p, reduce), reduce=reduce, threads=threads)
+    if ts.codec == "deflate":
+        return _decode_deflated
     raise UnsupportedTransferSyntaxError(
         f"no decoder for {ts.name} ({ts.uid}) Pixel Data: dicomframes decodes native, RLE "
-        f"Lossless, JPEG-LS, JPEG 2000 and HTJ2K", tag=TAG_PIXEL_DATA)
+        f"Lossless, JPEG-LS, JPEG 2000, HTJ2K and Deflated Image Frame Compression",
+        tag=TAG_PIXEL_DATA)
+
+
+def _decode_deflated(data: Any, out: np.ndarray, p: PixelDescription, reduce: int,
+                     threads: int) -> None:
+    # Once inflated, a frame is native frame 0: little endian, bits above Bits
+    # Stored made canonical (as for RLE), 1-bit frames unpacked.
+    layout = native_layout(p, big_endian=False, swap_ow_bytes=False)
+    layout.decode_deflated(data, out.reshape(-1).view(np.uint8))
 
 
 def frame_source(buffer: memoryview, index: Any, pixel_index: int, pixels: PixelDescription,

@@ -21,7 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .uids import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN
+from .uids import (
+    DEFLATED_IMAGE_FRAME_COMPRESSION,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    JPEG_2000_LOSSLESS,
+)
 
 try:
     import pydicom
@@ -151,12 +156,39 @@ def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
 
 def dicom_bytes(ds: Dataset) -> bytes:
     """`ds` written as a DICOM file (preamble, file meta); pydicom's warnings about odd
-    values are silenced, since tests write them on purpose."""
+    values are silenced, since tests write them on purpose. A transfer syntax that the
+    installed pydicom does not know (Deflated Image Frame Compression before pydicom
+    3.1) is written through a stand-in of the same encoding and padded length."""
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    stand_in = None
+    if syntax is not None and not pydicom.uid.UID(syntax).is_transfer_syntax:
+        stand_in = _STAND_INS.get(str(syntax))
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
+        if stand_in is None:
+            pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+        else:
+            ds.file_meta.TransferSyntaxUID = stand_in
+            try:
+                pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+            finally:
+                ds.file_meta.TransferSyntaxUID = syntax
+    data = buffer.getvalue()
+    if stand_in is not None:
+        old, new = _padded(stand_in), _padded(str(syntax))
+        at = data.index(old, 132)  # in the file meta: the first occurrence
+        data = data[:at] + new + data[at + len(old):]
+    return data
+
+
+def _padded(uid: str) -> bytes:
+    return uid.encode("ascii") + b"\0" * (len(uid) % 2)
+
+
+# Unknown syntax -> a known one with the same encoding (explicit VR little endian,
+# encapsulated) and the same padded length.
+_STAND_INS = {DEFLATED_IMAGE_FRAME_COMPRESSION: JPEG_2000_LOSSLESS}
 
 
 def make_dicom(arr: np.ndarray, **options: Any) -> bytes:

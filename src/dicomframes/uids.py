@@ -7,6 +7,7 @@ from dataclasses import dataclass
 __all__ = [
     "CODECS",
     "DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN",
+    "DEFLATED_IMAGE_FRAME_COMPRESSION",
     "EXPLICIT_VR_BIG_ENDIAN",
     "EXPLICIT_VR_LITTLE_ENDIAN",
     "HTJ2K",
@@ -44,10 +45,11 @@ JPEG_2000 = "1.2.840.10008.1.2.4.91"
 HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
 HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"
 HTJ2K = "1.2.840.10008.1.2.4.203"
+DEFLATED_IMAGE_FRAME_COMPRESSION = "1.2.840.10008.1.2.8.1"
 
 # The codec keys: TransferSyntax.key, benchmark inputs, reports. Native data is "native".
 NATIVE = "native"
-CODECS = (NATIVE, "rle", "jpegls", "j2k", "htj2k", "jpeg")
+CODECS = (NATIVE, "rle", "jpegls", "j2k", "htj2k", "jpeg", "deflate")
 # The lossless transfer syntax a codec key stands for when writing files.
 LOSSLESS_UID = {
     NATIVE: EXPLICIT_VR_LITTLE_ENDIAN,
@@ -56,6 +58,7 @@ LOSSLESS_UID = {
     "j2k": JPEG_2000_LOSSLESS,
     "htj2k": HTJ2K_LOSSLESS,
     "jpeg": JPEG_LOSSLESS_SV1,
+    "deflate": DEFLATED_IMAGE_FRAME_COMPRESSION,
 }
 
 
@@ -92,6 +95,8 @@ _KNOWN = [
     TransferSyntax(HTJ2K_LOSSLESS, "HTJ2K Lossless", True, "htj2k"),
     TransferSyntax(HTJ2K_LOSSLESS_RPCL, "HTJ2K Lossless RPCL", True, "htj2k"),
     TransferSyntax(HTJ2K, "HTJ2K", True, "htj2k", True),
+    TransferSyntax(DEFLATED_IMAGE_FRAME_COMPRESSION, "Deflated Image Frame Compression", True,
+                   "deflate"),
 ]
 _BY_UID = {ts.uid: ts for ts in _KNOWN}
 
