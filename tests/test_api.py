@@ -382,6 +382,36 @@ def test_mapped_file_can_be_replaced_after_close(big_file):
     os.remove(path)
 
 
+def _mapped(path: Path) -> int:
+    """How many mappings of `path` this process holds."""
+    with open("/proc/self/maps") as maps:
+        return sum(1 for line in maps if line.rstrip().endswith(str(path)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_close_unmaps_after_frames_were_read(big_file):
+    """Frames decoded (not views) leave nothing holding the mapping: close() unmaps it
+    at once, not when the DicomFile object goes."""
+    path, arr = big_file
+    f = dicomframes.open(path)
+    copy = f.frame(1, copy=True)
+    f.frames(threads=2, rescale=True)
+    assert _mapped(path) == 1
+    f.close()
+    assert _mapped(path) == 0
+    np.testing.assert_array_equal(copy, arr[1])
+
+
+def test_facts_stay_readable_after_close(multi, big_file):
+    path, _ = big_file
+    for source in (multi[0], path):
+        f = dicomframes.open(source)
+        uid, rows = f.transfer_syntax_uid, f.rows
+        f.close()
+        assert f.transfer_syntax_uid == uid and f.transfer_syntax.uid == uid
+        assert f.rows == rows and f.path == (str(path) if source is path else None)
+
+
 # --------------------------------------------------------------------------------------
 # sources
 # --------------------------------------------------------------------------------------

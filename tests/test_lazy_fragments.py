@@ -20,6 +20,7 @@ import pytest
 import dicomframes
 from dicomframes import DicomFramesError, MalformedError, PixelDataError, TruncatedError
 from dicomframes import _scan
+from dicomframes._core import FLAG_FRAGMENT
 
 pytest.importorskip("pydicom")
 from pydicom.encaps import encapsulate, encapsulate_extended  # noqa: E402
@@ -51,7 +52,7 @@ NAMES = ["rle", "jpegls", "j2k"]
 def fragment_rows(index) -> int:
     """Fragments (offset table included) in what the index holds so far, without
     completing it."""
-    return sum(1 for i in range(index.indexed) if index.record(i)[2] & _scan.FLAG_FRAGMENT)
+    return sum(1 for i in range(index.indexed) if index.record(i).flags & FLAG_FRAGMENT)
 
 
 def eager_elements(data: bytes) -> np.ndarray:

@@ -391,6 +391,20 @@ def _deflated_body():
             + element(0x00280010, "US", us(7)))
 
 
+def test_deflated_data_set_from_bytes_pickles_as_given():
+    """A Deflated data set opened from bytes pickles its bytes as given (not the
+    inflated copy, which would not open again)."""
+    import pickle
+
+    data = preamble() + file_meta(DEFLATED) + deflate(_deflated_body())
+    f = dicomframes.open(data)
+    g = pickle.loads(pickle.dumps(f))
+    assert g.value(0x00280010) == f.value(0x00280010) == 7
+    f.close()
+    h = pickle.loads(pickle.dumps(f))  # closed: the bytes were kept
+    assert h.value(0x00080008) == ["ORIGINAL", "PRIMARY"]
+
+
 def test_deflated_explicit_little_endian():
     body = _deflated_body()
     meta = preamble() + file_meta(DEFLATED)

@@ -101,3 +101,19 @@ def test_implicit_values_take_the_dictionary_vr():
     assert f.value(0x00280010) == 300
     assert f.value(0x00280009) == 0x00540080
     assert f.value(0x00181164) == [0.5, 0.25]
+
+
+
+@pytest.mark.parametrize("value, frames", [
+    ("inf", 1), ("1E400", 1), ("nan", 1), ("12.0", 12), ("3\\4", 3), ("", 1), ("7", 7),
+])
+def test_number_of_frames_text_read_leniently(value, frames):
+    """Number of Frames as IS text: the first value, a writer's "12.0" read as 12;
+    what is not a finite number reads as absent (1 frame, as pydicom), never an
+    OverflowError."""
+    data = (preamble() + file_meta(EXPLICIT_LE) + element(0x00280008, "IS", text(value))
+            + element(0x00280010, "US", us(2)) + element(0x00280011, "US", us(2)))
+    f = dicomframes.open(data)
+    assert f.rows == 2 and f.number_of_frames == 0  # no Pixel Data
+    module = f._pixel_module()
+    assert (module.number_of_frames or 1) == frames

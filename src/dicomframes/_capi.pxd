@@ -34,11 +34,7 @@ cdef extern from "dcf_status.h" nogil:
 cdef extern from "dcf_scan.h" nogil:
     enum:
         DCF_DEFAULT_MAX_DEPTH
-    const uint32_t DCF_TAG_ITEM
     const uint32_t DCF_TAG_PIXEL_DATA
-    const uint32_t DCF_TAG_FLOAT_PIXEL_DATA
-    const uint32_t DCF_TAG_DOUBLE_PIXEL_DATA
-    const uint32_t DCF_TAG_EXTENDED_OFFSET_TABLE
 
     enum:
         DCF_FLAG_UNDEFINED_LENGTH

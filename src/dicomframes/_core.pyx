@@ -22,7 +22,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH", "DEFLATE_MAX_RATIO", "ERROR_MESSAGE_SIZE", "Encoding", "EncodingSource", "FLAG_BIG_ENDIAN",
     "FLAG_ENCAPSULATED", "FLAG_FILE_META", "FLAG_FRAGMENT", "FLAG_IMPLICIT_VR", "FLAG_ITEM",
     "FLAG_TRUNCATED", "FLAG_UNDEFINED_LENGTH", "FrameRule", "NO_TAG", "StartMarker", "Status",
-    "UNDEFINED_LENGTH", "status_name",
+    "status_name",
 ]
 
 
@@ -49,7 +49,6 @@ def status_name(int status):
 
 
 NO_TAG = DCF_NO_TAG                     # the tag of an error that has none
-UNDEFINED_LENGTH = 0xFFFFFFFF           # PS3.5 7.1.1: a length read as "undefined"
 ERROR_MESSAGE_SIZE = DCF_ERROR_MESSAGE_SIZE
 DEFAULT_MAX_DEPTH = DCF_DEFAULT_MAX_DEPTH
 DEFLATE_MAX_RATIO = DCF_DEFLATE_MAX_RATIO  # deflate's most output bytes per input byte

@@ -29,11 +29,6 @@ from dicomframes._capi cimport (
     dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
 from dicomframes.errors import from_status
-# The C constants, for the modules that read the index (declared in _capi.pxd).
-from dicomframes._core import (  # noqa: F401 - re-exported
-    FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_FILE_META, FLAG_FRAGMENT, FLAG_IMPLICIT_VR,
-    FLAG_ITEM, FLAG_TRUNCATED, FLAG_UNDEFINED_LENGTH, Encoding, EncodingSource,
-)
 
 cnp.import_array()
 

@@ -15,13 +15,13 @@ from . import open as open_dicom
 from ._core import FLAG_ENCAPSULATED, FLAG_FRAGMENT, FLAG_TRUNCATED, EncodingSource
 from .errors import DicomFramesError, format_tag
 from .file import DicomFile
+from .frames import TAG_EXTENDED_OFFSET_TABLE
 from .pixels import PIXEL_KEYWORDS
 
 _ENCODING_NOTES = {
     EncodingSource.GUESSED: " [no Transfer Syntax UID: inferred from the data]",
     EncodingSource.CORRECTED: " [data set encoding differs from the UID: corrected]",
 }
-TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
 
 
 def describe(f: DicomFile) -> dict[str, Any]:

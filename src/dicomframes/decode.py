@@ -34,7 +34,8 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
     `correct_sign` False keeps JPEG 2000 and JPEG-LS samples as the codestream
     has them: no sign correction of a J2K codestream whose signedness differs
     from Pixel Representation, no sign extension of JPEG-LS samples (pydicom's
-    ``apply_j2k_sign_correction`` / ``apply_jls_sign_correction`` = False).
+    ``apply_j2k_sign_correction`` / ``apply_jls_sign_correction`` = False); it
+    changes nothing for the other syntaxes.
     Raises a :class:`DicomFramesError` subclass for data that cannot be decoded
     and :class:`UnsupportedTransferSyntaxError` for syntaxes without a decoder.
     """

@@ -89,6 +89,8 @@ class DicomFile:
             source.close()  # at once: the mapping is not left to the garbage collector
             raise
         self._source = source
+        self.path = source.path  # where the file was opened from (None for bytes)
+        self._closed_uid: str | None = None
         self._index = index
         self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
@@ -107,11 +109,6 @@ class DicomFile:
                          "max_frame_bytes": max_frame_bytes}
 
     @property
-    def path(self) -> str | None:
-        """The path the file was opened from (None for bytes)."""
-        return self._source.path
-
-    @property
     def _buffer(self) -> memoryview:
         return self._source.buffer
 
@@ -119,7 +116,16 @@ class DicomFile:
 
     def close(self) -> None:
         """Release the mapping. Frames handed out as views keep it alive
-        until they are gone."""
+        until they are gone; the file's facts (path, transfer syntax, pixel
+        attributes already read) stay readable."""
+        if self._source.closed:
+            return
+        self._closed_uid = self.transfer_syntax_uid
+        # The frame sources hold slices of the mapping: dropped, so that it is
+        # unmapped now rather than when this object goes.
+        self._frame_source = None
+        self._outputs.clear()
+        self._rescale = None
         self._source.close()
 
     def __enter__(self) -> DicomFile:
@@ -193,6 +199,8 @@ class DicomFile:
     def transfer_syntax_uid(self) -> str:
         """The Transfer Syntax UID from the file meta, or the one the data
         set was found to be encoded in when the file has none."""
+        if self._source.closed and self._closed_uid is not None:
+            return self._closed_uid
         if self._index.transfer_syntax >= 0:
             # The bytes as written, whatever the VR says: the scanner read them the
             # same way to pick the data set encoding.
@@ -321,7 +329,9 @@ class DicomFile:
         """The decoder for one kind of frame request (made once per kind):
         its ``shape`` and ``dtype`` are those of one output frame, and
         ``decode_into(k, target, threads=1)`` decodes frame k into `target` (a
-        C-contiguous array of that shape and dtype, not checked again). For
+        C-contiguous array of that shape and dtype: only its size is checked, in
+        the codec, so a target of the right size but another shape or dtype is
+        filled as raw bytes). For
         callers that stack frames of several files themselves, as
         :func:`read_frames` does. The options are those of :meth:`frame`."""
         key = (bool(as_rgb), bool(rescale), int(reduce))
@@ -474,7 +484,8 @@ class DicomFile:
     def frame_location(self) -> str | None:
         """How the frames of encapsulated Pixel Data are located (the rule of
         csrc/dcf_frames.h, such as "basic offset table"); None for native data.
-        Raises a DicomFramesError when they cannot be located."""
+        Raises a DicomFramesError when they cannot be located, or there is no
+        Pixel Data (PixelDataError)."""
         source = self._frames()
         return source.rule if isinstance(source, EncapsulatedFrames) else None
 

@@ -84,13 +84,11 @@ _J2K_COLOUR_TRANSFORMS = ("YBR_ICT", "YBR_RCT")
 
 def is_available(uid: str) -> bool:
     """True if dicomframes can decode Pixel Data of Transfer Syntax `uid`
-    (dicomframes and numpy import: the compiled codecs are part of it)."""
+    (its compiled codecs import)."""
     if str(uid).rstrip("\x00 ") not in _UIDS:
         return False
     try:
-        import numpy  # noqa: F401 - pydicom needs it to use any decoded frame
-
-        from . import decode_frame  # noqa: F401
+        from . import _codecs  # noqa: F401 - the compiled codecs decode_frame calls
     except ImportError:
         return False
     return True

@@ -37,13 +37,14 @@ class Source:
     (`buffer`), with the path it came from (None for bytes) and, for a mapped
     file, the mapping that `close()` releases."""
 
-    __slots__ = ("path", "buffer", "_mapping", "closed")
+    __slots__ = ("path", "buffer", "_mapping", "_deflated", "closed")
 
     def __init__(self, data: Any, *, path: str | None = None,
                  mapping: mmap.mmap | None = None) -> None:
         self.path = path
         self._mapping = mapping
         self.buffer = _as_bytes_view(data)
+        self._deflated: bytes | None = None  # the bytes as given, once inflated (pickling)
         self.closed = False
 
     @classmethod
@@ -93,8 +94,16 @@ class Source:
                 offset=dataset_offset) from None
         finally:
             src.release()
+        if self.path is None:
+            self._deflated = view.tobytes()
         view.release()
         self.buffer = memoryview(b"".join(parts))
+        if self._mapping is not None:  # the inflated copy is all that is read from now on
+            try:
+                self._mapping.close()
+            except BufferError:
+                pass
+            self._mapping = None
 
     def close(self) -> None:
         """Release the buffer and the mapping. Frames handed out as views keep
@@ -119,6 +128,8 @@ class Source:
         path, or the bytes themselves for a file opened from bytes."""
         if self.path is not None:
             return self.path
+        if self._deflated is not None:
+            return self._deflated
         if self.closed:
             raise ValueError("cannot pickle a closed DicomFile opened from bytes")
         return self.buffer.tobytes()

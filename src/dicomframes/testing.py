@@ -6,8 +6,8 @@ is for arrays): the one place where dicomframes writes DICOM, through pydicom.
     ds = make_dataset(frames_array, frames=n, encoded=codestreams, syntax=JPEG_2000_LOSSLESS)
     write(ds, "ct_j2k.dcm")
 
-pydicom (>= 3.0) is needed (``pip install dicomframes[test]``); dicomframes itself never
-imports this module.
+pydicom (>= 3.0) is needed (``pip install dicomframes[test]``); the library's decoding
+never imports this module (only the benchmark harness, dicomframes.bench, does).
 """
 
 from __future__ import annotations

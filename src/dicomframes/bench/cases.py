@@ -201,7 +201,6 @@ def torch(inp: Input, threads: int, pool: Executor | None) -> Fn:
     return lambda: torch.cat(list(loader)).numpy()
 
 
-
 # ---------------------------------------------------------------------------------------
 # pydicom (with each decoding plugin), python-gdcm, dicomsdl
 # ---------------------------------------------------------------------------------------
