@@ -26,14 +26,15 @@ from dicomframes import DicomFile, DicomFramesError, Item, UnsupportedTransferSy
 
 pydicom = pytest.importorskip("pydicom")
 from dicomframes.testing import make_dicom  # noqa: E402
-from pydicom.data.data_manager import DATA_ROOT  # noqa: E402
+from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.uid import (  # noqa: E402
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
 
-PYDICOM_FILES = Path(DATA_ROOT) / "test_files"
+# The folder of the files bundled in the pydicom wheel (CT_small.dcm is one of them).
+PYDICOM_FILES = Path(get_testdata_file("CT_small.dcm")).parent
 REPO = Path(__file__).resolve().parents[1]
 NATIVE_UIDS = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99",
                "1.2.840.10008.1.2.2"}

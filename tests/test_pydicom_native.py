@@ -26,13 +26,12 @@ import dicomframes
 from dicomframes import DicomFramesError
 
 pydicom = pytest.importorskip("pydicom")
-from pydicom.data import get_testdata_files  # noqa: E402
-from pydicom.data.data_manager import DATA_ROOT  # noqa: E402
+from pydicom.data import get_testdata_file, get_testdata_files  # noqa: E402
 
 # The files bundled in the pydicom wheel. (get_testdata_files() may also list files of
 # locally cached external data sources; only the bundled ones are used, and only the
 # default pattern is passed: other patterns make pydicom try to download pydicom-data.)
-TEST_FILES = Path(DATA_ROOT) / "test_files"
+TEST_FILES = Path(get_testdata_file("CT_small.dcm")).parent
 
 NATIVE_UIDS = {
     "1.2.840.10008.1.2",
