@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import PixelDataError
-from .frames import check_out, codec_for, native_layout
+from .frames import CODEC_COLOUR, check_out, codec_for, native_layout
 from .pixels import TAG_PIXEL_DATA, PixelModule, describe_pixels, finish_colour
 from .uids import EXPLICIT_VR_BIG_ENDIAN, transfer_syntax
 
@@ -44,7 +44,8 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
         PixelModule(rows, columns, samples_per_pixel, bits_allocated, bits_stored,
                     pixel_representation, planar_configuration, 1, photometric_interpretation),
         TAG_PIXEL_DATA)
-    to_rgb = as_rgb and pixels.is_ybr_full
+    # Colour converted here, as for native data, unless the codec does it itself.
+    to_rgb = as_rgb and pixels.is_ybr_full and ts.key not in CODEC_COLOUR
     if out is not None:
         check_out(out, pixels.frame_shape, pixels.dtype)
     target = out if out is not None and not to_rgb else np.empty(pixels.frame_shape,
@@ -60,7 +61,7 @@ def decode_frame(data: Any, transfer_syntax_uid: str, *, rows: int, columns: int
         elif not correct_sign and ts.key in ("j2k", "htj2k"):
             # The codec corrects the sign of MONOCHROME1/2 samples only.
             codec_pixels = replace(pixels, photometric_interpretation=_NO_SIGN_CORRECTION)
-        codec_for(ts)(view, into, codec_pixels, 0, 1)
+        codec_for(ts)(view, into, codec_pixels, 0, 1, as_rgb and pixels.is_ybr_full)
     else:
         layout = native_layout(pixels, big_endian=ts.uid == EXPLICIT_VR_BIG_ENDIAN,
                                swap_ow_bytes=False)

@@ -388,7 +388,7 @@ class DicomFile:
                 return view
         source.check_present(k)
         target = out if out is not None else np.empty(source.shape, source.dtype)
-        source.decode_into(k, target)
+        source.decode_into(k, target, as_rgb=as_rgb)
         return target
 
     def encoded_frame(self, index: int) -> memoryview | bytes:

@@ -108,7 +108,8 @@ class NativeFrames:
         view.flags.writeable = False
         return view
 
-    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1) -> None:
+    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1,
+                    as_rgb: bool = True) -> None:
         self.layout.decode(self.value, k, target.reshape(-1).view(np.uint8), self.tag,
                            self.offset)
 
@@ -289,25 +290,33 @@ class EncapsulatedFrames:
         return b"".join(self.buffer[start:start + length]
                         for start, length in zip(offsets, lengths))
 
-    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1) -> None:
-        """Decode frame k into `target`; `reduce` and `threads` reach J2K/HTJ2K only
-        (`target` then has the reduced shape)."""
+    def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1,
+                    as_rgb: bool = True) -> None:
+        """Decode frame k into `target`; `reduce` reaches J2K/HTJ2K and JPEG
+        (`target` then has the reduced shape), `threads` J2K/HTJ2K, `as_rgb` the
+        codecs that convert colour themselves (:data:`CODEC_COLOUR`)."""
         data = self.encoded(k)
         try:
-            self.decode_frame(data, target, self.pixels, reduce, threads)
+            self.decode_frame(data, target, self.pixels, reduce, threads, as_rgb)
         except DicomFramesError as exc:
             offset = self.fragment_offset(k)
             raise in_context(exc, f"frame {k} ({self.ts.name}, fragment at offset {offset})",
                              tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
 
 
-Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int], None]
+Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int, bool], None]
+# Codec key -> the most resolution levels `reduce` may drop.
+REDUCIBLE = {"j2k": 32, "htj2k": 32}
+# Codecs that convert YBR_FULL(_422) colour themselves when `as_rgb` (the others
+# leave it to FrameOutput, as for native data).
+CODEC_COLOUR: frozenset[str] = frozenset()
 
 
 def codec_for(ts: TransferSyntax) -> Decoder:
-    """The decode function ``(data, out, pixels, reduce, threads)`` for transfer
-    syntax `ts`, or UnsupportedTransferSyntaxError. Only J2K/HTJ2K use `reduce`
-    (out is then ceil(size / 2**reduce)) and `threads`."""
+    """The decode function ``(data, out, pixels, reduce, threads, as_rgb)`` for
+    transfer syntax `ts`, or UnsupportedTransferSyntaxError. Only the codecs of
+    REDUCIBLE use `reduce` (out is then ceil(size / 2**reduce)), only J2K/HTJ2K
+    `threads`, only those of CODEC_COLOUR `as_rgb`."""
     from . import _codecs
 
     def args(p: PixelDescription, reduce: int = 0) -> tuple:
@@ -316,11 +325,13 @@ def codec_for(ts: TransferSyntax) -> Decoder:
                 p.pixel_representation, p.photometric_interpretation)
 
     if ts.codec == "rle":
-        return lambda data, out, p, reduce, threads: _codecs.decode_rle(data, out, *args(p))
+        return lambda data, out, p, reduce, threads, as_rgb: _codecs.decode_rle(
+            data, out, *args(p))
     if ts.codec == "jpegls":
-        return lambda data, out, p, reduce, threads: _codecs.decode_jls(data, out, *args(p))
+        return lambda data, out, p, reduce, threads, as_rgb: _codecs.decode_jls(
+            data, out, *args(p))
     if ts.codec in ("j2k", "htj2k"):
-        return lambda data, out, p, reduce, threads: _codecs.decode_j2k(
+        return lambda data, out, p, reduce, threads, as_rgb: _codecs.decode_j2k(
             data, out, *args(p, reduce), reduce=reduce, threads=threads)
     if ts.codec == "deflate":
         return _decode_deflated
@@ -331,7 +342,7 @@ def codec_for(ts: TransferSyntax) -> Decoder:
 
 
 def _decode_deflated(data: Any, out: np.ndarray, p: PixelDescription, reduce: int,
-                     threads: int) -> None:
+                     threads: int, as_rgb: bool) -> None:
     # Once inflated, a frame is native frame 0: little endian, bits above Bits
     # Stored made canonical (as for RLE), 1-bit frames unpacked.
     layout = native_layout(p, big_endian=False, swap_ow_bytes=False)

@@ -12,13 +12,13 @@ import numpy as np
 
 from . import _rescale
 from .errors import UnsupportedError
-from .frames import EncapsulatedFrames, NativeFrames
+from .frames import CODEC_COLOUR, REDUCIBLE, EncapsulatedFrames, NativeFrames
 from .modality import RescaleTable
 from .pixels import TAG_PIXEL_DATA, ybr_full_to_rgb
 
 __all__ = ["FrameOutput"]
 
-_RESOLUTION_CODECS = ("j2k", "htj2k")
+_THREADED_CODECS = ("j2k", "htj2k")
 
 
 def _reduced(size: int, reduce: int) -> int:
@@ -30,30 +30,32 @@ class FrameOutput:
 
     def __init__(self, source: NativeFrames | EncapsulatedFrames, *, to_rgb: bool,
                  rescale: RescaleTable | None, reduce: int) -> None:
+        codec = source.ts.key if isinstance(source, EncapsulatedFrames) else None
         self.source = source
-        self.to_rgb = to_rgb
+        # The codec converts colour itself (told by `as_rgb`), or it is done here.
+        self.as_rgb = to_rgb
+        self.to_rgb = to_rgb and codec not in CODEC_COLOUR
         self.rescale = rescale
         self.reduce = int(reduce)
         pixels = source.pixels
         if self.reduce:
-            codec = source.ts.codec if isinstance(source, EncapsulatedFrames) else None
-            if codec not in _RESOLUTION_CODECS:
+            if codec not in REDUCIBLE:
                 name = source.ts.name if codec else "native (uncompressed)"
                 raise UnsupportedError(
                     f"reduce={reduce}: {name} Pixel Data has no resolution levels; only "
-                    f"JPEG 2000 and HTJ2K frames can be decoded at a reduced size",
-                    tag=TAG_PIXEL_DATA)
-            if not 0 < self.reduce <= 32:
-                raise ValueError(f"reduce must be between 0 and 32, not {reduce}")
+                    f"JPEG 2000, HTJ2K and 8-bit JPEG frames can be decoded at a reduced "
+                    f"size", tag=TAG_PIXEL_DATA)
+            if not 0 < self.reduce <= REDUCIBLE[codec]:
+                raise ValueError(f"reduce must be between 0 and {REDUCIBLE[codec]} for "
+                                 f"{source.ts.name}, not {reduce}")
         rows, columns = _reduced(pixels.rows, self.reduce), _reduced(pixels.columns, self.reduce)
         self.decoded_shape = (rows, columns) + source.shape[2:]
         self.shape = self.decoded_shape
         self.dtype = np.dtype(np.float32) if rescale is not None else source.dtype
         # A plain request is the stored frame as it is: decoded straight into the target.
-        self.plain = not (to_rgb or rescale is not None or self.reduce)
+        self.plain = not (self.to_rgb or rescale is not None or self.reduce)
         # J2K/HTJ2K can spread one frame over threads (a batch of fewer frames than threads).
-        self.threadable = (isinstance(source, EncapsulatedFrames)
-                           and source.ts.codec in _RESOLUTION_CODECS)
+        self.threadable = codec in _THREADED_CODECS
 
     def codec_threads(self, workers: int, frames: int) -> int:
         """Threads for the codec within one frame when `workers` threads decode
@@ -66,7 +68,7 @@ class FrameOutput:
         source = self.source
         source.check_present(k)
         if self.plain:
-            source.decode_into(k, target, threads=threads)
+            source.decode_into(k, target, threads=threads, as_rgb=self.as_rgb)
             return
         decoded = None
         if self.rescale is not None and not self.to_rgb and not self.reduce:
@@ -74,7 +76,8 @@ class FrameOutput:
         if decoded is None:
             direct = self.rescale is None and not self.to_rgb
             decoded = target if direct else np.empty(self.decoded_shape, source.dtype)
-            source.decode_into(k, decoded, reduce=self.reduce, threads=threads)
+            source.decode_into(k, decoded, reduce=self.reduce, threads=threads,
+                               as_rgb=self.as_rgb)
         if self.to_rgb:
             decoded = ybr_full_to_rgb(decoded)
             if self.rescale is None:
