@@ -407,13 +407,35 @@ static dcf_status run_decode(jpeg8_call *call, j_decompress_ptr cinfo,
     return DCF_OK;
 }
 
+/* libjpeg's part of a call: set-up, the setjmp that every libjpeg error lands on,
+ * and the one jpeg_destroy_decompress for every way out. No local changes after
+ * setjmp, so nothing is clobbered by the longjmp. */
+static dcf_status guarded_decode(const uint8_t *src, size_t size,
+                                 const dcf_frame_spec *spec, int to_rgb, int reduce,
+                                 uint8_t *dst, dcf_error *err)
+{
+    jpeg8_call call;
+    struct jpeg_decompress_struct cinfo;
+    dcf_status status;
+
+    setup_call(&call, &cinfo, src, size);
+    if (setjmp(call.jump)) {
+        status = libjpeg_failure(&call, err);
+        jpeg_destroy_decompress(&cinfo);
+        return status;
+    }
+    jpeg_create_decompress(&cinfo);
+    attach_call(&call, &cinfo);
+    status = run_decode(&call, &cinfo, spec, to_rgb, reduce, dst, err);
+    jpeg_destroy_decompress(&cinfo);
+    return status;
+}
+
 dcf_status dcf_jpeg8_decode(const uint8_t *src, size_t size,
                             const dcf_frame_spec *spec, int to_rgb, int reduce,
                             uint8_t *dst, size_t dst_size, dcf_error *err)
 {
     dcf_error scratch;
-    jpeg8_call call;
-    struct jpeg_decompress_struct cinfo;
     dcf_status status;
 
     if (err == NULL)
@@ -442,17 +464,7 @@ dcf_status dcf_jpeg8_decode(const uint8_t *src, size_t size,
     if (status != DCF_OK)
         return status;
 
-    setup_call(&call, &cinfo, src, size);
-    if (setjmp(call.jump)) {
-        status = libjpeg_failure(&call, err);
-        jpeg_destroy_decompress(&cinfo);
-        return status;
-    }
-    jpeg_create_decompress(&cinfo);
-    attach_call(&call, &cinfo);
-    status = run_decode(&call, &cinfo, spec, to_rgb, reduce, dst, err);
-    jpeg_destroy_decompress(&cinfo);
-    return status;
+    return guarded_decode(src, size, spec, to_rgb, reduce, dst, err);
 }
 
 static dcf_status run_header(j_decompress_ptr cinfo, uint32_t *rows, uint32_t *columns,
@@ -469,13 +481,31 @@ static dcf_status run_header(j_decompress_ptr cinfo, uint32_t *rows, uint32_t *c
     return DCF_OK;
 }
 
+static dcf_status guarded_header(const uint8_t *src, size_t size, uint32_t *rows,
+                                 uint32_t *columns, uint16_t *components, dcf_error *err)
+{
+    jpeg8_call call;
+    struct jpeg_decompress_struct cinfo;
+    dcf_status status;
+
+    setup_call(&call, &cinfo, src, size);
+    if (setjmp(call.jump)) {
+        status = libjpeg_failure(&call, err);
+        jpeg_destroy_decompress(&cinfo);
+        return status;
+    }
+    jpeg_create_decompress(&cinfo);
+    attach_call(&call, &cinfo);
+    status = run_header(&cinfo, rows, columns, components, err);
+    jpeg_destroy_decompress(&cinfo);
+    return status;
+}
+
 dcf_status dcf_jpeg8_read_header(const uint8_t *src, size_t size,
                                  uint32_t *rows, uint32_t *columns,
                                  uint16_t *components, dcf_error *err)
 {
     dcf_error scratch;
-    jpeg8_call call;
-    struct jpeg_decompress_struct cinfo;
     dcf_status status;
 
     if (err == NULL)
@@ -493,17 +523,7 @@ dcf_status dcf_jpeg8_read_header(const uint8_t *src, size_t size,
     if (status != DCF_OK)
         return status;
 
-    setup_call(&call, &cinfo, src, size);
-    if (setjmp(call.jump)) {
-        status = libjpeg_failure(&call, err);
-        jpeg_destroy_decompress(&cinfo);
-        return status;
-    }
-    jpeg_create_decompress(&cinfo);
-    attach_call(&call, &cinfo);
-    status = run_header(&cinfo, rows, columns, components, err);
-    jpeg_destroy_decompress(&cinfo);
-    return status;
+    return guarded_header(src, size, rows, columns, components, err);
 }
 
 #define JPEG8_STR2(x) #x
