@@ -411,6 +411,19 @@ def test_padding_and_extraneous_bytes_are_accepted(streams):
             np.testing.assert_array_equal(decode_stream(variant), expected, err_msg=name)
 
 
+def test_invalid_sos_parameters_are_accepted(streams):
+    """Se = 0 instead of 63 in a sequential scan (as in the corpus' JPGExtended.dcm): libjpeg
+    warns "Invalid SOS parameters for sequential JPEG" and ignores them, like GDCM and
+    Pillow: same pixels."""
+    for name in ("grey", "colour420", "restarts"):
+        data = streams[name]
+        sos = data.index(b"\xff\xda")
+        se = sos + 5 + 2 * data[sos + 4] + 1
+        assert data[se] == 63
+        patched = data[:se] + b"\x00" + data[se + 1:]
+        np.testing.assert_array_equal(decode_stream(patched), decode_stream(data), err_msg=name)
+
+
 def test_missing_eoi(streams):
     """No EOI marker: a single-scan stream still decodes (every coefficient came from its
     bytes); a progressive one cannot be told from one missing its last scans: truncated."""
