@@ -42,3 +42,13 @@ cdef extern from "dcf_codec.h" nogil:
                               dcf_error *err)
     const char *dcf_openjpeg_version()
     const char *dcf_charls_version()
+
+
+# ---- 8-bit DCT JPEG on libjpeg(-turbo) (csrc/dcf_jpeg8.h) ----------------------------
+cdef extern from "dcf_jpeg8.h" nogil:
+    enum:
+        DCF_JPEG8_MAX_REDUCE
+    dcf_status dcf_jpeg8_decode(const uint8_t *src, size_t size,
+                                const dcf_frame_spec *spec, int to_rgb, int reduce,
+                                uint8_t *dst, size_t dst_size, dcf_error *err)
+    const char *dcf_libjpeg_version()

@@ -44,6 +44,7 @@ def codec_versions():
     return {
         "openjpeg": dcf_openjpeg_version().decode("ascii", "replace"),
         "charls": dcf_charls_version().decode("ascii", "replace"),
+        "libjpeg": dcf_libjpeg_version().decode("ascii", "replace"),
     }
 
 
@@ -159,3 +160,45 @@ def decode_j2k(const unsigned char[::1] src not None, out, rows, columns,
               pixel_representation, photometric, planar_configuration)
     decode(CODEC_J2K, src, out, &spec, <int>checked(reduce, "reduce", 0, 32),
            <int>checked(threads, "threads", 0, 1024))
+
+
+# ---- 8-bit DCT JPEG on libjpeg(-turbo) ---------------------------------------------------
+def decode_jpeg8(const unsigned char[::1] src not None, out, rows, columns,
+                 samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+                 photometric, planar_configuration=0, as_rgb=True, reduce=0):
+    """Decode one 8-bit DCT JPEG frame (baseline, extended 8-bit, progressive) into `out`
+    with libjpeg(-turbo).
+
+    With `as_rgb` 3-component YCbCr streams are converted to RGB by libjpeg (fancy
+    upsampling, ISLOW IDCT, as Pillow does); without it the stored YCbCr comes out,
+    upsampled to full size. Streams libjpeg takes as RGB (Adobe transform 0, component
+    IDs 'R','G','B', or no JFIF/Adobe marker with `photometric` RGB) are never converted.
+    `reduce` (0..3) scales the IDCT by 1/2**reduce: rows and columns are then the reduced
+    size, ceil(full / 2**reduce). 12-bit and lossless JPEG raise UnsupportedError.
+    """
+    cdef dcf_frame_spec spec
+    cdef Py_buffer view
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef size_t src_size = src.shape[0]
+    cdef const uint8_t *src_data = EMPTY
+    cdef int to_rgb = 1 if as_rgb else 0
+    cdef int r
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    r = <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE)
+    if src_size > 0:
+        src_data = &src[0]
+    try:
+        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    except (BufferError, TypeError, ValueError) as exc:
+        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
+    dcf_error_clear(&err)
+    try:
+        with nogil:
+            status = dcf_jpeg8_decode(src_data, src_size, &spec, to_rgb, r,
+                                      <uint8_t *>view.buf, <size_t>view.len, &err)
+    finally:
+        PyBuffer_Release(&view)
+    if status != DCF_OK:
+        raise error_from(&err)
