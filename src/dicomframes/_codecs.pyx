@@ -25,6 +25,7 @@ cdef enum codec_kind:
     CODEC_RLE
     CODEC_JLS
     CODEC_J2K
+    CODEC_JPEG_OWN
 
 # (0028,0004) Photometric Interpretation -> enum dcf_photometric
 PHOTOMETRIC = {
@@ -108,6 +109,9 @@ cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
             elif kind == CODEC_JLS:
                 status = dcf_jls_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                         <size_t>view.len, &err)
+            elif kind == CODEC_JPEG_OWN:
+                status = dcf_jpeg_decode(src_data, src_size, spec, <uint8_t *>view.buf,
+                                         <size_t>view.len, &err)
             else:
                 status = dcf_j2k_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                         <size_t>view.len, reduce, threads, &err)
@@ -159,3 +163,53 @@ def decode_j2k(const unsigned char[::1] src not None, out, rows, columns,
               pixel_representation, photometric, planar_configuration)
     decode(CODEC_J2K, src, out, &spec, <int>checked(reduce, "reduce", 0, 32),
            <int>checked(threads, "threads", 0, 1024))
+
+
+def decode_jpeg_own(const unsigned char[::1] src not None, out, rows, columns,
+                    samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+                    photometric, planar_configuration=0):
+    """Decode one JPEG lossless (SOF3) or 12-bit DCT (SOF0/SOF1) frame into `out`
+    with our own decoder.
+
+    Bits allocated 8 or 16. Subsampled components are upsampled by
+    replication; no colour conversion. With Pixel Representation 1 the samples
+    are sign-extended from the frame's precision. Other JPEG processes raise
+    UnsupportedTransferSyntaxError-like DicomFramesError (status unsupported).
+    """
+    cdef dcf_frame_spec spec
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    decode(CODEC_JPEG_OWN, src, out, &spec, 0, 1)
+
+
+def jpeg_info(const unsigned char[::1] src not None):
+    """The frame header of a JPEG codestream, from its SOFn marker segment.
+
+    Returns a dict: ``sof`` (the marker's second byte, 0xC0..0xCF),
+    ``precision``, ``rows``, ``columns``, ``components`` (Nf) and
+    ``component_info``, a list of ``(id, h, v, tq)`` for the first four.
+    """
+    cdef dcf_jpeg_info info
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef size_t src_size = src.shape[0]
+    cdef const uint8_t *src_data = EMPTY
+    if src_size > 0:
+        src_data = &src[0]
+    dcf_error_clear(&err)
+    with nogil:
+        status = dcf_jpeg_peek(src_data, src_size, &info, &err)
+    if status != DCF_OK:
+        raise error_from(&err)
+    count = info.components if info.components < 4 else 4
+    return {
+        "sof": info.sof,
+        "precision": info.precision,
+        "rows": info.rows,
+        "columns": info.columns,
+        "components": info.components,
+        "component_info": [
+            (info.component[i].id, info.component[i].h, info.component[i].v,
+             info.component[i].tq) for i in range(count)
+        ],
+    }
