@@ -33,14 +33,15 @@ static const char *sof_name(unsigned code)
 static void free_planes(jpeg_frame *f)
 {
     for (unsigned i = 0; i < DCF_JPEG_MAX_COMPONENTS; i++) {
-        free(f->comp[i].plane);
+        if (!f->comp[i].in_output)
+            free(f->comp[i].plane);
         f->comp[i].plane = NULL;
     }
 }
 
 /* Check the frame header against the spec and set up the planes. */
 static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *spec,
-                              jpeg_frame *f, dcf_error *err)
+                              uint8_t *dst, jpeg_frame *f, dcf_error *err)
 {
     const unsigned code = info->sof;
     const int lossless = code == JM_SOF3;
@@ -122,6 +123,14 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
         c->plane_w = f->mcux * c->h * block;
         c->plane_h = f->mcuy * c->v * block;
         count = (size_t)c->plane_w * c->plane_h;
+        if (lossless && f->ncomp == 1 && dcf_sample_bytes(spec) == 2 &&
+            c->plane_w == f->columns && c->plane_h == f->rows &&
+            ((uintptr_t)dst & 1u) == 0) {
+            /* One 16-bit component: decoded in place, no copy. */
+            c->plane = (uint16_t *)(void *)dst;
+            c->in_output = 1;
+            continue;
+        }
         c->plane = calloc(count, sizeof(uint16_t));
         if (c->plane == NULL)
             return dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, at,
@@ -145,6 +154,18 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
         const unsigned xs = f->hmax / c->h, ys = f->vmax / c->v, pt = c->pt;
         const size_t step = planar ? 1 : f->ncomp;
         const size_t base = planar ? ci * pixels : ci;
+        if (c->in_output) {
+            /* Already in place: the point transform and the sign remain. */
+            uint16_t *out = c->plane;
+            if (pt != 0 || (is_signed && precision < 16))
+                for (size_t i = 0; i < pixels; i++) {
+                    uint32_t v = (uint16_t)(out[i] << pt);
+                    if (is_signed)
+                        v = dcf_extend_bits(v, precision, 1);
+                    out[i] = (uint16_t)v;
+                }
+            continue;
+        }
         for (uint32_t y = 0; y < f->rows; y++) {
             const uint16_t *row = c->plane + (size_t)(y / ys) * c->plane_w;
             const size_t o = base + (size_t)y * f->columns * step;
@@ -214,7 +235,7 @@ dcf_status dcf_jpeg_decode(const uint8_t *src, size_t size, const dcf_frame_spec
             }
             status = jpeg_parse_sof(src, seg, len, code, &info, err);
             if (status == DCF_OK)
-                status = setup_frame(&info, spec, &frame, err);
+                status = setup_frame(&info, spec, dst, &frame, err);
             if (status != DCF_OK)
                 goto done;
             have_frame = 1;

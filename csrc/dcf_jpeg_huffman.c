@@ -43,6 +43,41 @@ dcf_status jpeg_huff_build(jpeg_huff *h, const uint8_t *counts, const uint8_t *v
     return DCF_OK;
 }
 
+void jpeg_huff_build_diff(const jpeg_huff *h, int32_t *table)
+{
+    uint32_t code = 0;
+    unsigned k = 0;
+
+    memset(table, 0, sizeof(int32_t) << JPEG_DIFF_BITS);
+    for (unsigned len = 1; len <= 16; len++) {
+        /* Codes of this length: from maxcode back to its first. */
+        const int32_t n = h->maxcode[len] < 0 ? 0 : h->maxcode[len] + 1 - (int32_t)code;
+        for (int32_t i = 0; i < n; i++, k++, code++) {
+            const unsigned s = h->values[k];
+            if (len > JPEG_DIFF_BITS)
+                continue;
+            if (s == 0 || s >= 16) {
+                /* No extra bits: 0, or 32768 for category 16. */
+                const unsigned shift = JPEG_DIFF_BITS - len;
+                const int32_t diff = s == 0 ? 0 : s == 16 ? 32768 : -1;
+                if (diff < 0)
+                    continue;
+                for (uint32_t j = code << shift; j < (code + 1u) << shift; j++)
+                    table[j] = (int32_t)((uint32_t)diff << 8) | (int32_t)len;
+            } else if (len + s <= JPEG_DIFF_BITS) {
+                const unsigned shift = JPEG_DIFF_BITS - len - s;
+                for (uint32_t e = 0; e < (1u << s); e++) {
+                    const int32_t diff = jpeg_extend(e, s);
+                    const uint32_t first = ((code << s) | e) << shift;
+                    for (uint32_t j = first; j < first + (1u << shift); j++)
+                        table[j] = (int32_t)((uint32_t)diff << 8) | (int32_t)(len + s);
+                }
+            }
+        }
+        code <<= 1;
+    }
+}
+
 void jpeg_bits_init(jpeg_bits *b, const uint8_t *src, size_t size, size_t pos)
 {
     b->src = src;
@@ -54,32 +89,8 @@ void jpeg_bits_init(jpeg_bits *b, const uint8_t *src, size_t size, size_t pos)
     b->at_marker = 0;
 }
 
-static inline uint64_t load_be64(const uint8_t *p)
+void jpeg_bits_fill_slow(jpeg_bits *b)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-void jpeg_bits_fill(jpeg_bits *b)
-{
-    /* Fast path: eight bytes none of which is FF go in as whole bytes. */
-    if (!b->at_marker && b->size - b->pos >= 8 && b->pos <= b->size) {
-        const uint64_t w = load_be64(b->src + b->pos);
-        const uint64_t inv = ~w;
-        const int has_ff = ((inv - 0x0101010101010101ull) & ~inv & 0x8080808080808080ull) != 0;
-        if (!has_ff) {
-            const unsigned n = (64u - b->count) >> 3; /* whole bytes that fit */
-            if (n > 0) {
-                const uint64_t bytes = n == 8 ? w : w >> (64u - 8u * n);
-                b->buf |= bytes << (64u - b->count - 8u * n);
-                b->count += 8u * n;
-                b->pos += n;
-            }
-            return;
-        }
-    }
     while (b->count <= 56) {
         unsigned c = 0;
         if (!b->at_marker && b->pos < b->size) {

@@ -38,9 +38,15 @@ typedef struct jpeg_huff {
     unsigned count;       /* number of symbols */
 } jpeg_huff;
 
-/* Read one DHT table definition at src[*pos..end); advances *pos. */
+/* Build a table from DHT's 16 code counts and its symbols. */
 dcf_status jpeg_huff_build(jpeg_huff *h, const uint8_t *counts, const uint8_t *values,
                            unsigned total, uint64_t offset, dcf_error *err);
+
+/* Lossless differences: for the next JPEG_DIFF_BITS bits, the code and its
+ * extra bits at once, as (difference << 8) | bits used; 0 when they do not
+ * fit (the slow path decodes those). */
+#define JPEG_DIFF_BITS 12
+void jpeg_huff_build_diff(const jpeg_huff *h, int32_t *table);
 
 /* ---- Bit reader over entropy-coded data ---- */
 
@@ -57,8 +63,31 @@ typedef struct jpeg_bits {
 void jpeg_bits_init(jpeg_bits *b, const uint8_t *src, size_t size, size_t pos);
 /* Top the buffer up to at least 57 bits: bytes from the data (FF00 -> FF),
  * zeros once a marker or the end is reached (counted in `pad`). The one
- * place that handles byte stuffing and markers inside entropy-coded data. */
-void jpeg_bits_fill(jpeg_bits *b);
+ * place that handles byte stuffing and markers inside entropy-coded data;
+ * jpeg_bits_fill below is its inline fast path for runs without FF. */
+void jpeg_bits_fill_slow(jpeg_bits *b);
+
+static inline void jpeg_bits_fill(jpeg_bits *b)
+{
+    if (!b->at_marker && b->size - b->pos >= 8) {
+        const uint8_t *p = b->src + b->pos;
+        uint64_t w = 0, inv;
+        for (int i = 0; i < 8; i++)
+            w = (w << 8) | p[i];
+        inv = ~w;
+        if (((inv - 0x0101010101010101ull) & ~inv & 0x8080808080808080ull) == 0) {
+            const unsigned n = (64u - b->count) >> 3; /* whole bytes that fit */
+            if (n > 0) {
+                const uint64_t bytes = n == 8 ? w : w >> (64u - 8u * n);
+                b->buf |= bytes << (64u - b->count - 8u * n);
+                b->count += 8u * n;
+                b->pos += n;
+            }
+            return;
+        }
+    }
+    jpeg_bits_fill_slow(b);
+}
 /* Bits consumed past the end of the real data (0 while all is well). */
 static inline int jpeg_bits_overrun(const jpeg_bits *b)
 {
@@ -113,6 +142,7 @@ typedef struct jpeg_component {
     uint32_t width, height;    /* samples of the component, ceil(X * h / hmax) */
     uint32_t plane_w, plane_h; /* allocated plane, padded to whole MCUs */
     uint16_t *plane;           /* decoded samples (lossless: before << Pt) */
+    int in_output;             /* plane is the caller's output buffer itself */
     int coded;                 /* a scan has covered it */
     uint8_t pt;                /* lossless point transform of its scan */
 } jpeg_component;

@@ -13,15 +13,32 @@
  *
  * One-component scans run a tight per-line loop for each predictor;
  * interleaved scans walk MCUs (H x V samples per component). */
+#include <stdlib.h>
+
 #include "dcf_jpeg_internal.h"
 
+/* A scan component's Huffman table and its difference lookup. */
+typedef struct diff_coder {
+    const jpeg_huff *h;
+    const int32_t *fast; /* JPEG_DIFF_BITS lookup, see jpeg_huff_build_diff */
+} diff_coder;
+
 /* Decode one difference; returns 0, or -1 for an undefined code. */
-static inline int decode_diff(jpeg_bits *b, const jpeg_huff *h, int32_t *diff)
+static inline int decode_diff(jpeg_bits *b, const diff_coder *dc, int32_t *diff)
 {
     int s;
+    int32_t e;
     if (b->count < 32)
         jpeg_bits_fill(b);
-    s = jpeg_huff_decode(b, h);
+    e = dc->fast[b->buf >> (64 - JPEG_DIFF_BITS)];
+    if (e != 0) {
+        const unsigned len = (unsigned)e & 0xFFu;
+        b->buf <<= len;
+        b->count -= len;
+        *diff = e >> 8;
+        return 0;
+    }
+    s = jpeg_huff_decode(b, dc->h);
     if (s <= 0) {
         *diff = 0;
         return s;
@@ -71,50 +88,53 @@ static dcf_status overrun(const jpeg_bits *b, uint32_t y, dcf_error *err)
 }
 
 /* The rest of a line, samples [x0, x1) with x0 >= 1, where the prediction
- * only depends on the predictor. */
+ * only depends on the predictor. The reader is copied to a local so that its
+ * state can stay in registers; Ra is carried from the previous sample. */
 #define LINE_LOOP(EXPR)                                                            \
-    for (uint32_t x = x0; x < x1; x++) {                                           \
-        int32_t d;                                                                 \
-        const int32_t ra = row[x - 1];                                             \
-        const int32_t rb = up[x];                                                  \
-        const int32_t rc = up[x - 1];                                              \
-        (void)ra;                                                                  \
-        (void)rb;                                                                  \
-        (void)rc;                                                                  \
-        if (decode_diff(b, h, &d) < 0)                                             \
-            return -1;                                                             \
-        row[x] = (uint16_t)((EXPR) + d);                                           \
-    }
+    do {                                                                           \
+        jpeg_bits lb = *b;                                                         \
+        int32_t ra = row[x0 - 1];                                                  \
+        for (uint32_t x = x0; x < x1; x++) {                                       \
+            int32_t d;                                                             \
+            const int32_t rb = up[x];                                              \
+            const int32_t rc = up[x - 1];                                          \
+            (void)rb;                                                              \
+            (void)rc;                                                              \
+            if (decode_diff(&lb, h, &d) < 0) {                                     \
+                *b = lb;                                                           \
+                return -1;                                                         \
+            }                                                                      \
+            ra = (uint16_t)((EXPR) + d);                                           \
+            row[x] = (uint16_t)ra;                                                 \
+        }                                                                          \
+        *b = lb;                                                                   \
+    } while (0)
 
-static int line_rest(jpeg_bits *b, const jpeg_huff *h, unsigned ps, uint16_t *row,
+static int line_rest(jpeg_bits *b, const diff_coder *h, unsigned ps, uint16_t *row,
                      const uint16_t *up, uint32_t x0, uint32_t x1)
 {
     switch (ps) {
-    case 1: LINE_LOOP(ra) break;
-    case 2: LINE_LOOP(rb) break;
-    case 3: LINE_LOOP(rc) break;
-    case 4: LINE_LOOP(ra + rb - rc) break;
-    case 5: LINE_LOOP(ra + ((rb - rc) >> 1)) break;
-    case 6: LINE_LOOP(rb + ((ra - rc) >> 1)) break;
-    default: LINE_LOOP((ra + rb) >> 1) break;
+    case 1: LINE_LOOP(ra); break;
+    case 2: LINE_LOOP(rb); break;
+    case 3: LINE_LOOP(rc); break;
+    case 4: LINE_LOOP(ra + rb - rc); break;
+    case 5: LINE_LOOP(ra + ((rb - rc) >> 1)); break;
+    case 6: LINE_LOOP(rb + ((ra - rc) >> 1)); break;
+    default: LINE_LOOP((ra + rb) >> 1); break;
     }
     return 0;
 }
 
-static int line_first(jpeg_bits *b, const jpeg_huff *h, uint16_t *row, uint32_t x0,
+static int line_first(jpeg_bits *b, const diff_coder *h, uint16_t *row, uint32_t x0,
                       uint32_t x1)
 {
-    for (uint32_t x = x0; x < x1; x++) {
-        int32_t d;
-        if (decode_diff(b, h, &d) < 0)
-            return -1;
-        row[x] = (uint16_t)(row[x - 1] + d);
-    }
+    const uint16_t *up = row;
+    LINE_LOOP(ra);
     return 0;
 }
 
 /* A scan of one component: an MCU is one sample. */
-static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const jpeg_huff *h,
+static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder *h,
                               unsigned ps, int32_t initial, uint32_t ri, dcf_error *err)
 {
     const size_t stride = c->plane_w;
@@ -169,7 +189,8 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const jpeg_huff *
 
 /* An interleaved scan: each MCU holds H x V samples of each component. */
 static dcf_status interleaved_scan(jpeg_bits *b, jpeg_frame *f, const jpeg_scan *s,
-                                   const jpeg_tables *t, int32_t initial, dcf_error *err)
+                                   const jpeg_tables *t, const diff_coder *coders,
+                                   int32_t initial, dcf_error *err)
 {
     const uint32_t ri = t->restart_interval;
     const unsigned ps = s->ss;
@@ -198,7 +219,7 @@ static dcf_status interleaved_scan(jpeg_bits *b, jpeg_frame *f, const jpeg_scan 
             }
             for (unsigned i = 0; i < s->ns; i++) {
                 jpeg_component *c = &f->comp[s->ci[i]];
-                const jpeg_huff *h = &t->dc[s->td[i]];
+                const diff_coder *h = &coders[i];
                 const size_t stride = c->plane_w;
                 for (unsigned v = 0; v < c->v; v++) {
                     const uint32_t y = my * c->v + v;
@@ -235,6 +256,8 @@ dcf_status jpeg_decode_lossless_scan(const uint8_t *src, size_t size, jpeg_frame
 {
     const uint64_t at = s->data;
     jpeg_bits b;
+    diff_coder coders[DCF_JPEG_MAX_COMPONENTS];
+    int32_t *fast;
     int32_t initial;
     dcf_status status;
 
@@ -255,13 +278,23 @@ dcf_status jpeg_decode_lossless_scan(const uint8_t *src, size_t size, jpeg_frame
                             "JPEG lossless: component %u is coded in two scans",
                             (unsigned)f->comp[s->ci[i]].id);
     }
+    fast = malloc(sizeof(int32_t) * s->ns << JPEG_DIFF_BITS);
+    if (fast == NULL)
+        return dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, at,
+                        "JPEG lossless: cannot allocate the lookup tables");
+    for (unsigned i = 0; i < s->ns; i++) {
+        coders[i].h = &t->dc[s->td[i]];
+        coders[i].fast = fast + ((size_t)i << JPEG_DIFF_BITS);
+        jpeg_huff_build_diff(coders[i].h, fast + ((size_t)i << JPEG_DIFF_BITS));
+    }
     initial = (int32_t)1 << (f->precision - s->al - 1);
     jpeg_bits_init(&b, src, size, s->data);
     if (s->ns == 1)
-        status = single_scan(&b, &f->comp[s->ci[0]], &t->dc[s->td[0]], s->ss, initial,
+        status = single_scan(&b, &f->comp[s->ci[0]], &coders[0], s->ss, initial,
                              t->restart_interval, err);
     else
-        status = interleaved_scan(&b, f, s, t, initial, err);
+        status = interleaved_scan(&b, f, s, t, coders, initial, err);
+    free(fast);
     if (status != DCF_OK)
         return status;
     for (unsigned i = 0; i < s->ns; i++) {
