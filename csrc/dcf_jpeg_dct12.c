@@ -260,6 +260,10 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
                     }
                 }
             }
+            /* Stop at once when the data has run out (zeros decode as
+             * valid blocks, which would otherwise go on to the row's end). */
+            if (jpeg_bits_overrun(&b))
+                return overrun(&b, my, err);
         }
         if (jpeg_bits_overrun(&b))
             return overrun(&b, my, err);

@@ -22,6 +22,11 @@ dcf_status jpeg_huff_build(jpeg_huff *h, const uint8_t *counts, const uint8_t *v
     h->count = total;
     for (unsigned len = 1; len <= 16; len++) {
         const unsigned n = counts[len - 1];
+        /* Checked before any code of this length goes into the tables. */
+        if (code + n > (1u << len))
+            return dcf_fail(err, DCF_E_CODEC, DCF_NO_TAG, offset,
+                            "JPEG: Huffman table has more codes of length %u and "
+                            "shorter than fit in %u bits", len, len);
         h->valoff[len] = (int32_t)k - (int32_t)code;
         for (unsigned i = 0; i < n; i++, k++, code++) {
             if (len <= JPEG_FAST_BITS) {
@@ -32,10 +37,6 @@ dcf_status jpeg_huff_build(jpeg_huff *h, const uint8_t *counts, const uint8_t *v
             }
         }
         h->maxcode[len] = n ? (int32_t)code - 1 : -1;
-        if (code > (1u << len))
-            return dcf_fail(err, DCF_E_CODEC, DCF_NO_TAG, offset,
-                            "JPEG: Huffman table has more codes of length %u and "
-                            "shorter than fit in %u bits", len, len);
         code <<= 1;
     }
     h->maxcode[17] = INT32_MAX;
