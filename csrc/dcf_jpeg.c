@@ -140,14 +140,17 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
     return DCF_OK;
 }
 
-/* Upsample (replicate), undo the point transform, sign-extend, write. */
+/* Upsample (replicate), undo the point transform, write. As pydicom does for
+ * JPEG (its correct_unused_bits), the bits above Bits Stored are cleared
+ * (Pixel Representation 0) or filled with the sign bit (1). */
 static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_t *dst)
 {
     const int is_signed = spec->pixel_representation == 1;
     const int planar = spec->samples_per_pixel > 1 && spec->planar_configuration == 1;
     const size_t bytes = dcf_sample_bytes(spec);
     const size_t pixels = (size_t)f->rows * f->columns;
-    const unsigned precision = f->precision;
+    const unsigned stored = spec->bits_stored;
+    const int full = stored >= 8u * bytes; /* no bits above Bits Stored */
 
     for (unsigned ci = 0; ci < f->ncomp; ci++) {
         const jpeg_component *c = &f->comp[ci];
@@ -155,15 +158,12 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
         const size_t step = planar ? 1 : f->ncomp;
         const size_t base = planar ? ci * pixels : ci;
         if (c->in_output) {
-            /* Already in place: the point transform and the sign remain. */
+            /* Already in place: the point transform and unused bits remain. */
             uint16_t *out = c->plane;
-            if (pt != 0 || (is_signed && precision < 16))
-                for (size_t i = 0; i < pixels; i++) {
-                    uint32_t v = (uint16_t)(out[i] << pt);
-                    if (is_signed)
-                        v = dcf_extend_bits(v, precision, 1);
-                    out[i] = (uint16_t)v;
-                }
+            if (pt != 0 || !full)
+                for (size_t i = 0; i < pixels; i++)
+                    out[i] = (uint16_t)dcf_extend_bits((uint16_t)(out[i] << pt), stored,
+                                                       is_signed);
             continue;
         }
         for (uint32_t y = 0; y < f->rows; y++) {
@@ -171,22 +171,16 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
             const size_t o = base + (size_t)y * f->columns * step;
             if (bytes == 1) {
                 uint8_t *out = dst + o;
-                for (uint32_t x = 0; x < f->columns; x++) {
-                    uint32_t v = (uint32_t)(uint16_t)(row[x / xs] << pt);
-                    if (is_signed)
-                        v = dcf_extend_bits(v, precision, 1);
-                    out[(size_t)x * step] = (uint8_t)v;
-                }
-            } else if (xs == 1 && step == 1 && pt == 0 && (!is_signed || precision == 16)) {
+                for (uint32_t x = 0; x < f->columns; x++)
+                    out[(size_t)x * step] = (uint8_t)dcf_extend_bits(
+                        (uint16_t)(row[x / xs] << pt), stored, is_signed);
+            } else if (xs == 1 && step == 1 && pt == 0 && full) {
                 memcpy(dst + 2 * o, row, (size_t)f->columns * 2u);
             } else {
                 uint16_t *out = (uint16_t *)(void *)(dst + 2 * o);
-                for (uint32_t x = 0; x < f->columns; x++) {
-                    uint32_t v = (uint32_t)(uint16_t)(row[x / xs] << pt);
-                    if (is_signed)
-                        v = dcf_extend_bits(v, precision, 1);
-                    out[(size_t)x * step] = (uint16_t)v;
-                }
+                for (uint32_t x = 0; x < f->columns; x++)
+                    out[(size_t)x * step] = (uint16_t)dcf_extend_bits(
+                        (uint16_t)(row[x / xs] << pt), stored, is_signed);
             }
         }
     }

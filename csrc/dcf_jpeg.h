@@ -11,8 +11,9 @@
  * container of spec->bits_allocated (8 or 16). Components with sampling
  * factors below the frame's maximum are upsampled by replication (as
  * libjpeg-turbo does for factors other than 2:1). No colour conversion.
- * With Pixel Representation 1 samples are sign-extended from the frame's
- * precision P (as for JPEG-LS); with 0 they are left as decoded.
+ * Values as pydicom 3 returns them for JPEG: the decoded word (lossless:
+ * modulo 2^16, shifted back by the point transform), then the bits above
+ * Bits Stored cleared (Pixel Representation 0) or sign-filled (1).
  *
  * No global state; safe to call concurrently and without the GIL. */
 #ifndef DCF_JPEG_H

@@ -264,10 +264,11 @@ def encode_lossless(image: np.ndarray, precision: int, predictor: int, pt: int =
     return bytes(out)
 
 
-def expected_lossless(image: np.ndarray, precision: int, pt: int, signed: int) -> np.ndarray:
-    values = (image.astype(np.int64) >> pt) << pt
+def expected_lossless(image: np.ndarray, bits_stored: int, pt: int, signed: int) -> np.ndarray:
+    """pydicom's values: the word, its bits above Bits Stored cleared or sign-filled."""
+    values = ((image.astype(np.int64) >> pt) << pt) & ((1 << bits_stored) - 1)
     if signed:
-        values = np.where(values >= 1 << (precision - 1), values - (1 << precision), values)
+        values = np.where(values >= 1 << (bits_stored - 1), values - (1 << bits_stored), values)
     return values
 
 
@@ -300,6 +301,17 @@ def test_round_trip_signed_and_point_transform():
         for signed in (0, 1):
             out = decode(src, 6, 5, 1, 16, 12, signed=signed)
             np.testing.assert_array_equal(out, expected_lossless(image, 12, pt, signed))
+
+
+def test_bits_stored_below_precision():
+    """Precision 12 in a frame whose Bits Stored is 10: bits 10-11 are cleared or
+    sign-filled, as pydicom's correct_unused_bits does."""
+    rng = np.random.default_rng(15)
+    image = rng.integers(0, 1 << 12, size=(5, 6, 1))
+    src = encode_lossless(image, 12, 1)
+    for signed in (0, 1):
+        out = decode(src, 5, 6, 1, 16, 10, signed=signed)
+        np.testing.assert_array_equal(out, expected_lossless(image, 10, 0, signed))
 
 
 def test_round_trip_dnl_and_trailing_bytes():

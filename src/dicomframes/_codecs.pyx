@@ -172,9 +172,10 @@ def decode_jpeg_own(const unsigned char[::1] src not None, out, rows, columns,
     with our own decoder.
 
     Bits allocated 8 or 16. Subsampled components are upsampled by
-    replication; no colour conversion. With Pixel Representation 1 the samples
-    are sign-extended from the frame's precision. Other JPEG processes raise
-    UnsupportedTransferSyntaxError-like DicomFramesError (status unsupported).
+    replication; no colour conversion. As pydicom does for JPEG, the bits above
+    Bits Stored are cleared (Pixel Representation 0) or sign-filled (1). Other
+    JPEG processes (8-bit DCT, progressive, arithmetic, hierarchical) raise
+    UnsupportedError.
     """
     cdef dcf_frame_spec spec
     fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
