@@ -123,10 +123,11 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
         c->plane_w = f->mcux * c->h * block;
         c->plane_h = f->mcuy * c->v * block;
         count = (size_t)c->plane_w * c->plane_h;
-        if (lossless && f->ncomp == 1 && dcf_sample_bytes(spec) == 2 &&
+        if (f->ncomp == 1 && dcf_sample_bytes(spec) == 2 &&
             c->plane_w == f->columns && c->plane_h == f->rows &&
             ((uintptr_t)dst & 1u) == 0) {
-            /* One 16-bit component: decoded in place, no copy. */
+            /* One 16-bit component whose padded plane is the frame (lossless,
+             * or DCT with both sizes multiples of 8): decoded in place. */
             c->plane = (uint16_t *)(void *)dst;
             c->in_output = 1;
             continue;
@@ -143,7 +144,8 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
 /* Upsample (replicate), undo the point transform, write. As pydicom does for
  * JPEG (its correct_unused_bits), the bits above Bits Stored are cleared
  * (Pixel Representation 0) or filled with the sign bit (1). */
-static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_t *dst)
+static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_t *dst,
+                         uint16_t *line)
 {
     const int is_signed = spec->pixel_representation == 1;
     const int planar = spec->samples_per_pixel > 1 && spec->planar_configuration == 1;
@@ -169,18 +171,29 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
         for (uint32_t y = 0; y < f->rows; y++) {
             const uint16_t *row = c->plane + (size_t)(y / ys) * c->plane_w;
             const size_t o = base + (size_t)y * f->columns * step;
+            const uint16_t *in = row;
+            if (xs != 1) {
+                /* Replicate horizontally into the scratch line first. */
+                uint32_t x = 0, sx = 0;
+                while (x < f->columns) {
+                    const uint16_t v = row[sx++];
+                    for (unsigned k = 0; k < xs && x < f->columns; k++)
+                        line[x++] = v;
+                }
+                in = line;
+            }
             if (bytes == 1) {
                 uint8_t *out = dst + o;
                 for (uint32_t x = 0; x < f->columns; x++)
                     out[(size_t)x * step] = (uint8_t)dcf_extend_bits(
-                        (uint16_t)(row[x / xs] << pt), stored, is_signed);
-            } else if (xs == 1 && step == 1 && pt == 0 && full) {
-                memcpy(dst + 2 * o, row, (size_t)f->columns * 2u);
+                        (uint16_t)(in[x] << pt), stored, is_signed);
+            } else if (step == 1 && pt == 0 && full) {
+                memcpy(dst + 2 * o, in, (size_t)f->columns * 2u);
             } else {
                 uint16_t *out = (uint16_t *)(void *)(dst + 2 * o);
                 for (uint32_t x = 0; x < f->columns; x++)
                     out[(size_t)x * step] = (uint16_t)dcf_extend_bits(
-                        (uint16_t)(row[x / xs] << pt), stored, is_signed);
+                        (uint16_t)(in[x] << pt), stored, is_signed);
             }
         }
     }
@@ -301,7 +314,21 @@ dcf_status dcf_jpeg_decode(const uint8_t *src, size_t size, const dcf_frame_spec
         }
     }
     (void)dnl_seen;
-    write_output(&frame, spec, dst);
+    {
+        /* A line for horizontal replication. */
+        uint16_t *line = NULL;
+        if (frame.hmax > 1) {
+            line = malloc((size_t)frame.columns * sizeof(uint16_t));
+            if (line == NULL) {
+                status = dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, pos,
+                                  "JPEG: cannot allocate a line of %u samples",
+                                  (unsigned)frame.columns);
+                goto done;
+            }
+        }
+        write_output(&frame, spec, dst, line);
+        free(line);
+    }
     status = DCF_OK;
 
 done:

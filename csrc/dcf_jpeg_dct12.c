@@ -103,6 +103,17 @@ static inline void idct_1d(int64_t i0, int64_t i1, int64_t i2, int64_t i3, int64
     o[4] = t13 - t0;
 }
 
+/* A block with no AC coefficient: what jpeg_idct_islow12 gives for it. */
+static void idct_dc_only(int16_t dc, const uint16_t *q, uint16_t *out, size_t stride)
+{
+    const int32_t w0 = to_int32((int64_t)dc * q[0] * ((int64_t)1 << PASS1_BITS));
+    const uint16_t v = range_limit(descale((int64_t)w0 * ((int64_t)1 << CONST_BITS),
+                                           CONST_BITS + PASS1_BITS + 3));
+    for (int r = 0; r < 8; r++)
+        for (int k = 0; k < 8; k++)
+            out[(size_t)r * stride + k] = v;
+}
+
 void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, size_t stride)
 {
     int32_t ws[64];
@@ -131,6 +142,14 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
     for (int r = 0; r < 8; r++) {
         const int32_t *w = ws + r * 8;
         uint16_t *dst = out + (size_t)r * stride;
+        if ((w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) == 0) {
+            /* The full transform of a row holding only w[0] gives this. */
+            const uint16_t v = range_limit(descale((int64_t)w[0] * ((int64_t)1 << CONST_BITS),
+                                                   CONST_BITS + PASS1_BITS + 3));
+            for (int k = 0; k < 8; k++)
+                dst[k] = v;
+            continue;
+        }
         idct_1d(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], o);
         for (int k = 0; k < 8; k++)
             dst[k] = range_limit(descale(o[k], CONST_BITS + PASS1_BITS + 3));
@@ -138,11 +157,12 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
 }
 
 /* One block's coefficients (natural order) from the entropy-coded data.
- * Returns 0, or -1 for an undefined code or a DC category above 15. */
+ * Returns 1 if it has AC coefficients, 0 if only DC, -1 for an undefined
+ * code or a DC category above 15. */
 static int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huff *ac,
                         int32_t *last_dc, int16_t *coef)
 {
-    int s;
+    int s, has_ac = 0;
 
     memset(coef, 0, 64 * sizeof(*coef));
     if (b->count < 32)
@@ -169,13 +189,14 @@ static int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huff *ac,
             k += r;
             /* Runs past the last coefficient land on it, as in IJG. */
             coef[dcf_jpeg_zigzag[k]] = (int16_t)jpeg_extend(v, (unsigned)s);
+            has_ac = 1;
         } else {
             if (r != 15)
                 break;
             k += 15;
         }
     }
-    return 0;
+    return has_ac;
 }
 
 static dcf_status bad_block(const jpeg_bits *b, dcf_error *err)
@@ -251,12 +272,15 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
                 for (unsigned v = 0; v < bv; v++) {
                     for (unsigned h = 0; h < bh; h++) {
                         const size_t by = (size_t)my * bv + v, bx = (size_t)mx * bh + h;
-                        if (decode_block(&b, &t->dc[s->td[i]], &t->ac[s->ta[i]],
-                                         &last_dc[i], coef) < 0)
+                        uint16_t *block = c->plane + by * 8u * c->plane_w + bx * 8u;
+                        const int kind = decode_block(&b, &t->dc[s->td[i]],
+                                                      &t->ac[s->ta[i]], &last_dc[i], coef);
+                        if (kind < 0)
                             return bad_block(&b, err);
-                        jpeg_idct_islow12(coef, t->quant[c->tq],
-                                          c->plane + by * 8u * c->plane_w + bx * 8u,
-                                          c->plane_w);
+                        if (kind == 0)
+                            idct_dc_only(coef[0], t->quant[c->tq], block, c->plane_w);
+                        else
+                            jpeg_idct_islow12(coef, t->quant[c->tq], block, c->plane_w);
                     }
                 }
             }

@@ -187,6 +187,113 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder 
     return DCF_OK;
 }
 
+/* An interleaved scan whose components all have H = V = 1: an MCU is one
+ * sample of each, so lines run like single_scan's with an inner loop over
+ * the components. */
+#define MCU_LOOP(EXPR)                                                             \
+    do {                                                                           \
+        jpeg_bits lb = *b;                                                         \
+        for (uint32_t x = x0; x < x1; x++) {                                       \
+            for (unsigned i = 0; i < ns; i++) {                                    \
+                uint16_t *row = rows[i];                                           \
+                const uint16_t *up = ups[i];                                       \
+                const int32_t ra = row[x - 1];                                     \
+                const int32_t rb = up[x];                                          \
+                const int32_t rc = up[x - 1];                                      \
+                int32_t d;                                                         \
+                (void)rb;                                                          \
+                (void)rc;                                                          \
+                if (decode_diff(&lb, &coders[i], &d) < 0) {                        \
+                    *b = lb;                                                       \
+                    return -1;                                                     \
+                }                                                                  \
+                row[x] = (uint16_t)((EXPR) + d);                                   \
+            }                                                                      \
+        }                                                                          \
+        *b = lb;                                                                   \
+    } while (0)
+
+static int mcus_rest(jpeg_bits *b, const diff_coder *coders, unsigned ns, unsigned ps,
+                     uint16_t *const *rows, const uint16_t *const *ups, int first_line,
+                     uint32_t x0, uint32_t x1)
+{
+    if (first_line) {
+        MCU_LOOP(ra);
+        return 0;
+    }
+    switch (ps) {
+    case 1: MCU_LOOP(ra); break;
+    case 2: MCU_LOOP(rb); break;
+    case 3: MCU_LOOP(rc); break;
+    case 4: MCU_LOOP(ra + rb - rc); break;
+    case 5: MCU_LOOP(ra + ((rb - rc) >> 1)); break;
+    case 6: MCU_LOOP(rb + ((ra - rc) >> 1)); break;
+    default: MCU_LOOP((ra + rb) >> 1); break;
+    }
+    return 0;
+}
+
+static dcf_status interleaved_simple(jpeg_bits *b, jpeg_frame *f, const jpeg_scan *s,
+                                     const diff_coder *coders, int32_t initial, uint32_t ri,
+                                     dcf_error *err)
+{
+    const unsigned ns = s->ns, ps = s->ss;
+    uint32_t restarts_left = ri, first_line = 0;
+    int initial_pending = 1;
+    uint16_t *rows[DCF_JPEG_MAX_COMPONENTS];
+    const uint16_t *ups[DCF_JPEG_MAX_COMPONENTS];
+
+    for (uint32_t y = 0; y < f->mcuy; y++) {
+        uint32_t x = 0;
+        for (unsigned i = 0; i < ns; i++) {
+            const jpeg_component *c = &f->comp[s->ci[i]];
+            rows[i] = c->plane + (size_t)y * c->plane_w;
+            ups[i] = y > 0 ? rows[i] - c->plane_w : rows[i];
+        }
+        while (x < f->mcux) {
+            uint32_t run = f->mcux - x;
+            int is_first_line;
+            if (ri != 0) {
+                if (restarts_left == 0) {
+                    dcf_status status = jpeg_bits_restart(b, err);
+                    if (status != DCF_OK)
+                        return status;
+                    restarts_left = ri;
+                    initial_pending = 1;
+                    first_line = y;
+                }
+                if (run > restarts_left)
+                    run = restarts_left;
+                restarts_left -= run;
+            }
+            is_first_line = y == first_line;
+            for (unsigned i = 0; i < ns; i++) {
+                uint16_t *row = rows[i];
+                const uint16_t *up = ups[i];
+                int32_t d, pred;
+                if (initial_pending)
+                    pred = initial;
+                else if (is_first_line)
+                    pred = row[x - 1];
+                else if (x == 0)
+                    pred = up[0];
+                else
+                    pred = predict(ps, row[x - 1], up[x], up[x - 1]);
+                if (decode_diff(b, &coders[i], &d) < 0)
+                    return bad_code(b, err);
+                row[x] = (uint16_t)(pred + d);
+            }
+            initial_pending = 0;
+            if (mcus_rest(b, coders, ns, ps, rows, ups, is_first_line, x + 1, x + run))
+                return bad_code(b, err);
+            x += run;
+        }
+        if (jpeg_bits_overrun(b))
+            return overrun(b, y, err);
+    }
+    return DCF_OK;
+}
+
 /* An interleaved scan: each MCU holds H x V samples of each component. */
 static dcf_status interleaved_scan(jpeg_bits *b, jpeg_frame *f, const jpeg_scan *s,
                                    const jpeg_tables *t, const diff_coder *coders,
@@ -292,8 +399,14 @@ dcf_status jpeg_decode_lossless_scan(const uint8_t *src, size_t size, jpeg_frame
     if (s->ns == 1)
         status = single_scan(&b, &f->comp[s->ci[0]], &coders[0], s->ss, initial,
                              t->restart_interval, err);
-    else
-        status = interleaved_scan(&b, f, s, t, coders, initial, err);
+    else {
+        int simple = 1;
+        for (unsigned i = 0; i < s->ns; i++)
+            if (f->comp[s->ci[i]].h != 1 || f->comp[s->ci[i]].v != 1)
+                simple = 0;
+        status = simple ? interleaved_simple(&b, f, s, coders, initial, t->restart_interval, err)
+                        : interleaved_scan(&b, f, s, t, coders, initial, err);
+    }
     free(fast);
     if (status != DCF_OK)
         return status;
