@@ -190,10 +190,13 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
             } else if (step == 1 && pt == 0 && full) {
                 memcpy(dst + 2 * o, in, (size_t)f->columns * 2u);
             } else {
-                uint16_t *out = (uint16_t *)(void *)(dst + 2 * o);
-                for (uint32_t x = 0; x < f->columns; x++)
-                    out[(size_t)x * step] = (uint16_t)dcf_extend_bits(
-                        (uint16_t)(in[x] << pt), stored, is_signed);
+                /* memcpy stores: dst need not be 2-byte aligned. */
+                uint8_t *out = dst + 2 * o;
+                for (uint32_t x = 0; x < f->columns; x++) {
+                    const uint16_t v = (uint16_t)dcf_extend_bits((uint16_t)(in[x] << pt),
+                                                                 stored, is_signed);
+                    memcpy(out + (size_t)x * step * 2u, &v, 2);
+                }
             }
         }
     }
