@@ -204,9 +204,11 @@ def _predict(ps: int, ra: int, rb: int, rc: int) -> int:
 
 def encode_lossless(image: np.ndarray, precision: int, predictor: int, pt: int = 0,
                     restart_rows: int = 0, interleaved: bool = True, dnl: bool = False,
-                    extra_after_eoi: bytes = b"") -> bytes:
+                    extra_after_eoi: bytes = b"", tables_per_scan: bool = False) -> bytes:
     """A SOF3 stream of `image` (rows, columns, components), all sampling factors 1.
-    Restart intervals are whole lines (`restart_rows` lines of MCUs)."""
+    Restart intervals are whole lines (`restart_rows` lines of MCUs).
+    `tables_per_scan`: each scan gets its own DHT (destination = scan number),
+    preceded by APP1 and COM segments."""
     rows, columns, ncomp = image.shape
     codes = _huffman_codes()
     planes = [(image[:, :, c].astype(np.int64) >> pt) for c in range(ncomp)]
@@ -219,12 +221,18 @@ def encode_lossless(image: np.ndarray, precision: int, predictor: int, pt: int =
     sof = bytes([precision]) + (0 if dnl else rows).to_bytes(2, "big") + columns.to_bytes(2, "big")
     sof += bytes([ncomp]) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(ncomp))
     out += seg(0xC3, sof)
-    out += seg(0xC4, bytes([0x00]) + bytes(HUFF_COUNTS) + bytes(HUFF_SYMBOLS))
+    if not tables_per_scan:
+        out += seg(0xC4, bytes([0x00]) + bytes(HUFF_COUNTS) + bytes(HUFF_SYMBOLS))
     if restart_rows:
         out += seg(0xDD, (restart_rows * columns).to_bytes(2, "big"))
     scans = [list(range(ncomp))] if interleaved else [[c] for c in range(ncomp)]
-    for scan in scans:
-        sos = bytes([len(scan)]) + b"".join(bytes([c + 1, 0x00]) for c in scan)
+    for number, scan in enumerate(scans):
+        table = 0
+        if tables_per_scan:
+            table = number % 4
+            out += seg(0xE1, b"app1 between scans") + seg(0xFE, b"comment")
+            out += seg(0xC4, bytes([table]) + bytes(HUFF_COUNTS) + bytes(HUFF_SYMBOLS))
+        sos = bytes([len(scan)]) + b"".join(bytes([c + 1, table << 4]) for c in scan)
         out += seg(0xDA, sos + bytes([predictor, 0, pt]))
         w = BitWriter()
         initial = 1 << (precision - pt - 1)
@@ -329,6 +337,28 @@ def test_round_trip_dnl_and_trailing_bytes():
         decode(bad, 5, 4, 3, 8, 8)
 
 
+def test_tables_redefined_between_scans():
+    rng = np.random.default_rng(16)
+    image = rng.integers(0, 1 << 16, size=(5, 7, 4))
+    src = encode_lossless(image, 16, 6, interleaved=False, tables_per_scan=True)
+    assert src.count(b"\xff\xc4") == 4 and src.count(b"\xff\xda") == 4
+    np.testing.assert_array_equal(decode(src, 5, 7, 4, 16, 16, photometric="RGB"), image)
+
+
+def test_threads_decode_alike():
+    """No shared state: concurrent decodes (GIL released) give the same values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(17)
+    image = np.cumsum(rng.integers(0, 50, size=(64, 48, 3)), axis=1) % 4096
+    src = encode_lossless(image, 12, 7, restart_rows=4)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: decode(src, 64, 48, 3, 16, 12, photometric="RGB"),
+                                range(16)))
+    for out in results:
+        np.testing.assert_array_equal(out, image)
+
+
 def test_missing_eoi_and_dicom_pad_byte():
     rng = np.random.default_rng(7)
     image = rng.integers(0, 1 << 10, size=(4, 6, 1))
@@ -371,13 +401,15 @@ else:
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(case=lossless_cases(), predictor=st.integers(1, 7), pt=st.integers(0, 3),
-           restart_rows=st.integers(0, 4), interleaved=st.booleans(), signed=st.booleans())
-    def test_hypothesis_own_encoder(case, predictor, pt, restart_rows, interleaved, signed):
+           restart_rows=st.integers(0, 4), interleaved=st.booleans(), signed=st.booleans(),
+           tables_per_scan=st.booleans())
+    def test_hypothesis_own_encoder(case, predictor, pt, restart_rows, interleaved, signed,
+                                    tables_per_scan):
         image, precision = case
         pt = min(pt, precision - 1)
         rows, columns, ncomp = image.shape
         src = encode_lossless(image, precision, predictor, pt=pt, restart_rows=restart_rows,
-                              interleaved=interleaved)
+                              interleaved=interleaved, tables_per_scan=tables_per_scan)
         out = decode(src, rows, columns, ncomp, container(precision), precision, int(signed),
                      photometric="RGB" if ncomp == 3 else "MONOCHROME2")
         np.testing.assert_array_equal(out, expected_lossless(image, precision, pt, int(signed)))
