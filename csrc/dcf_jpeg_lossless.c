@@ -87,12 +87,39 @@ static dcf_status overrun(const jpeg_bits *b, uint32_t y, dcf_error *err)
                     b->pos, y);
 }
 
+/* Take one difference with the bit buffer held in locals `buf` / `cnt` (so
+ * that it stays in registers): the lookup, else the reader's slow path. */
+#define NEXT_DIFF(D, CODER)                                                        \
+    do {                                                                           \
+        int32_t e_;                                                                \
+        if (cnt < 32) {                                                            \
+            b->buf = buf;                                                          \
+            b->count = cnt;                                                        \
+            jpeg_bits_fill(b);                                                     \
+            buf = b->buf;                                                          \
+            cnt = b->count;                                                        \
+        }                                                                          \
+        e_ = (CODER)->fast[buf >> (64 - JPEG_DIFF_BITS)];                          \
+        if (e_ != 0) {                                                             \
+            buf <<= (unsigned)e_ & 0xFFu;                                          \
+            cnt -= (unsigned)e_ & 0xFFu;                                           \
+            (D) = e_ >> 8;                                                         \
+        } else {                                                                   \
+            b->buf = buf;                                                          \
+            b->count = cnt;                                                        \
+            if (decode_diff(b, (CODER), &(D)) < 0)                                 \
+                return -1;                                                         \
+            buf = b->buf;                                                          \
+            cnt = b->count;                                                        \
+        }                                                                          \
+    } while (0)
+
 /* The rest of a line, samples [x0, x1) with x0 >= 1, where the prediction
- * only depends on the predictor. The reader is copied to a local so that its
- * state can stay in registers; Ra is carried from the previous sample. */
+ * only depends on the predictor; Ra is carried from the previous sample. */
 #define LINE_LOOP(EXPR)                                                            \
     do {                                                                           \
-        jpeg_bits lb = *b;                                                         \
+        uint64_t buf = b->buf;                                                     \
+        unsigned cnt = b->count;                                                   \
         int32_t ra = row[x0 - 1];                                                  \
         for (uint32_t x = x0; x < x1; x++) {                                       \
             int32_t d;                                                             \
@@ -100,14 +127,12 @@ static dcf_status overrun(const jpeg_bits *b, uint32_t y, dcf_error *err)
             const int32_t rc = up[x - 1];                                          \
             (void)rb;                                                              \
             (void)rc;                                                              \
-            if (decode_diff(&lb, h, &d) < 0) {                                     \
-                *b = lb;                                                           \
-                return -1;                                                         \
-            }                                                                      \
+            NEXT_DIFF(d, h);                                                       \
             ra = (uint16_t)((EXPR) + d);                                           \
             row[x] = (uint16_t)ra;                                                 \
         }                                                                          \
-        *b = lb;                                                                   \
+        b->buf = buf;                                                              \
+        b->count = cnt;                                                            \
     } while (0)
 
 static int line_rest(jpeg_bits *b, const diff_coder *h, unsigned ps, uint16_t *row,
@@ -192,7 +217,8 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder 
  * the components. */
 #define MCU_LOOP(EXPR)                                                             \
     do {                                                                           \
-        jpeg_bits lb = *b;                                                         \
+        uint64_t buf = b->buf;                                                     \
+        unsigned cnt = b->count;                                                   \
         for (uint32_t x = x0; x < x1; x++) {                                       \
             for (unsigned i = 0; i < ns; i++) {                                    \
                 uint16_t *row = rows[i];                                           \
@@ -203,14 +229,12 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder 
                 int32_t d;                                                         \
                 (void)rb;                                                          \
                 (void)rc;                                                          \
-                if (decode_diff(&lb, &coders[i], &d) < 0) {                        \
-                    *b = lb;                                                       \
-                    return -1;                                                     \
-                }                                                                  \
+                NEXT_DIFF(d, &coders[i]);                                          \
                 row[x] = (uint16_t)((EXPR) + d);                                   \
             }                                                                      \
         }                                                                          \
-        *b = lb;                                                                   \
+        b->buf = buf;                                                              \
+        b->count = cnt;                                                            \
     } while (0)
 
 static int mcus_rest(jpeg_bits *b, const diff_coder *coders, unsigned ns, unsigned ps,
