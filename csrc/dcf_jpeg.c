@@ -79,6 +79,8 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
                         (unsigned)info->precision, (unsigned)spec->bits_allocated);
 
     memset(f, 0, sizeof(*f));
+    f->spec = spec;
+    f->dst = dst;
     f->sof = code;
     f->precision = info->precision;
     f->ncomp = info->components;
@@ -132,6 +134,12 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
             c->in_output = 1;
             continue;
         }
+        if (lossless && f->hmax == 1 && f->vmax == 1) {
+            /* Lines go out as they are decoded: two in memory suffice. */
+            c->ring = 1;
+            c->plane_h = 2;
+            count = (size_t)c->plane_w * 2u;
+        }
         c->plane = calloc(count, sizeof(uint16_t));
         if (c->plane == NULL)
             return dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, at,
@@ -141,28 +149,68 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
     return DCF_OK;
 }
 
-/* Upsample (replicate), undo the point transform, write. As pydicom does for
- * JPEG (its correct_unused_bits), the bits above Bits Stored are cleared
- * (Pixel Representation 0) or filled with the sign bit (1). */
+/* One output line of a component: the point transform undone, the bits
+ * above Bits Stored cleared or sign-filled (as pydicom's correct_unused_bits),
+ * written with the output's sample size and layout. */
+static void put_line(const dcf_frame_spec *spec, uint8_t *dst, unsigned ncomp, unsigned ci,
+                     uint32_t y, const uint16_t *in, unsigned pt)
+{
+    const int is_signed = spec->pixel_representation == 1;
+    const int planar = ncomp > 1 && spec->planar_configuration == 1;
+    const size_t bytes = dcf_sample_bytes(spec);
+    const size_t pixels = (size_t)spec->rows * spec->columns;
+    const unsigned stored = spec->bits_stored;
+    const int full = stored >= 8u * bytes; /* no bits above Bits Stored */
+    const size_t step = planar ? 1 : ncomp;
+    const size_t o = (planar ? ci * pixels : ci) + (size_t)y * spec->columns * step;
+    const uint32_t columns = spec->columns;
+
+    if (bytes == 1) {
+        uint8_t *out = dst + o;
+        if (step == 1 && pt == 0 && full)
+            for (uint32_t x = 0; x < columns; x++)
+                out[x] = (uint8_t)in[x];
+        else
+            for (uint32_t x = 0; x < columns; x++)
+                out[(size_t)x * step] = (uint8_t)dcf_extend_bits((uint16_t)(in[x] << pt),
+                                                                 stored, is_signed);
+    } else if (step == 1 && pt == 0 && full) {
+        memcpy(dst + 2 * o, in, (size_t)columns * 2u);
+    } else {
+        /* memcpy stores: dst need not be 2-byte aligned. */
+        uint8_t *out = dst + 2 * o;
+        for (uint32_t x = 0; x < columns; x++) {
+            const uint16_t v = (uint16_t)dcf_extend_bits((uint16_t)(in[x] << pt), stored,
+                                                         is_signed);
+            memcpy(out + (size_t)x * step * 2u, &v, 2);
+        }
+    }
+}
+
+void jpeg_emit_line(const jpeg_frame *f, unsigned ci, uint32_t y, const uint16_t *in,
+                    unsigned pt)
+{
+    put_line(f->spec, f->dst, f->ncomp, ci, y, in, pt);
+}
+
+/* The components not written out yet: upsampled by replication, then
+ * put_line; a component decoded in place gets its point transform and
+ * unused bits fixed where it is. */
 static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_t *dst,
                          uint16_t *line)
 {
     const int is_signed = spec->pixel_representation == 1;
-    const int planar = spec->samples_per_pixel > 1 && spec->planar_configuration == 1;
-    const size_t bytes = dcf_sample_bytes(spec);
     const size_t pixels = (size_t)f->rows * f->columns;
     const unsigned stored = spec->bits_stored;
-    const int full = stored >= 8u * bytes; /* no bits above Bits Stored */
 
     for (unsigned ci = 0; ci < f->ncomp; ci++) {
         const jpeg_component *c = &f->comp[ci];
         const unsigned xs = f->hmax / c->h, ys = f->vmax / c->v, pt = c->pt;
-        const size_t step = planar ? 1 : f->ncomp;
-        const size_t base = planar ? ci * pixels : ci;
+        if (c->ring)
+            continue;
         if (c->in_output) {
-            /* Already in place: the point transform and unused bits remain. */
             uint16_t *out = c->plane;
-            if (pt != 0 || !full)
+            if (pt != 0 || stored < 16)
                 for (size_t i = 0; i < pixels; i++)
                     out[i] = (uint16_t)dcf_extend_bits((uint16_t)(out[i] << pt), stored,
                                                        is_signed);
@@ -170,7 +218,6 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
         }
         for (uint32_t y = 0; y < f->rows; y++) {
             const uint16_t *row = c->plane + (size_t)(y / ys) * c->plane_w;
-            const size_t o = base + (size_t)y * f->columns * step;
             const uint16_t *in = row;
             if (xs != 1) {
                 /* Replicate horizontally into the scratch line first. */
@@ -182,22 +229,7 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
                 }
                 in = line;
             }
-            if (bytes == 1) {
-                uint8_t *out = dst + o;
-                for (uint32_t x = 0; x < f->columns; x++)
-                    out[(size_t)x * step] = (uint8_t)dcf_extend_bits(
-                        (uint16_t)(in[x] << pt), stored, is_signed);
-            } else if (step == 1 && pt == 0 && full) {
-                memcpy(dst + 2 * o, in, (size_t)f->columns * 2u);
-            } else {
-                /* memcpy stores: dst need not be 2-byte aligned. */
-                uint8_t *out = dst + 2 * o;
-                for (uint32_t x = 0; x < f->columns; x++) {
-                    const uint16_t v = (uint16_t)dcf_extend_bits((uint16_t)(in[x] << pt),
-                                                                 stored, is_signed);
-                    memcpy(out + (size_t)x * step * 2u, &v, 2);
-                }
-            }
+            put_line(spec, dst, f->ncomp, ci, y, in, pt);
         }
     }
 }

@@ -143,6 +143,7 @@ typedef struct jpeg_component {
     uint32_t plane_w, plane_h; /* allocated plane, padded to whole MCUs */
     uint16_t *plane;           /* decoded samples (lossless: before << Pt) */
     int in_output;             /* plane is the caller's output buffer itself */
+    int ring;                  /* plane holds 2 lines; each is written out when done */
     int coded;                 /* a scan has covered it */
     uint8_t pt;                /* lossless point transform of its scan */
 } jpeg_component;
@@ -154,7 +155,14 @@ typedef struct jpeg_frame {
     unsigned hmax, vmax;
     uint32_t mcux, mcuy;       /* MCUs across / down in an interleaved scan */
     jpeg_component comp[DCF_JPEG_MAX_COMPONENTS];
+    const dcf_frame_spec *spec; /* the output: for components with `ring` */
+    uint8_t *dst;
 } jpeg_frame;
+
+/* Write line y of component ci (samples before the point transform `pt`,
+ * full resolution) to the output (dcf_jpeg.c). */
+void jpeg_emit_line(const jpeg_frame *f, unsigned ci, uint32_t y, const uint16_t *in,
+                    unsigned pt);
 
 typedef struct jpeg_scan {
     unsigned ns;

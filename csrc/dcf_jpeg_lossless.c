@@ -159,17 +159,21 @@ static int line_first(jpeg_bits *b, const diff_coder *h, uint16_t *row, uint32_t
 }
 
 /* A scan of one component: an MCU is one sample. */
-static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder *h,
-                              unsigned ps, int32_t initial, uint32_t ri, dcf_error *err)
+static dcf_status single_scan(jpeg_bits *b, const jpeg_frame *f, unsigned ci,
+                              const diff_coder *h, unsigned ps, int32_t initial,
+                              uint32_t ri, dcf_error *err)
 {
+    const jpeg_component *c = &f->comp[ci];
     const size_t stride = c->plane_w;
     uint32_t restarts_left = ri;
     uint32_t first_line = 0;   /* the line predicted from Ra */
     int initial_pending = 1;   /* the next sample is predicted from 2^(P-Pt-1) */
 
     for (uint32_t y = 0; y < c->height; y++) {
-        uint16_t *row = c->plane + (size_t)y * stride;
-        const uint16_t *up = y > 0 ? row - stride : row;
+        uint16_t *row = c->plane + (size_t)(c->ring ? (y & 1u) : y) * stride;
+        const uint16_t *up = y == 0 ? row
+                             : c->ring ? c->plane + (size_t)((y - 1) & 1u) * stride
+                                       : row - stride;
         uint32_t x = 0;
         while (x < c->width) {
             uint32_t run = c->width - x;
@@ -208,6 +212,8 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder 
         }
         if (jpeg_bits_overrun(b))
             return overrun(b, y, err);
+        if (c->ring)
+            jpeg_emit_line(f, ci, y, row, c->pt);
     }
     return DCF_OK;
 }
@@ -237,10 +243,60 @@ static dcf_status single_scan(jpeg_bits *b, jpeg_component *c, const diff_coder 
         b->count = cnt;                                                            \
     } while (0)
 
+/* Three components (colour): the component loop unrolled. */
+#define ONE_OF_THREE(EXPR, ROW, UP, CODER)                                         \
+    do {                                                                           \
+        const int32_t ra = (ROW)[x - 1];                                           \
+        const int32_t rb = (UP)[x];                                                \
+        const int32_t rc = (UP)[x - 1];                                            \
+        int32_t d;                                                                 \
+        (void)rb;                                                                  \
+        (void)rc;                                                                  \
+        NEXT_DIFF(d, (CODER));                                                     \
+        (ROW)[x] = (uint16_t)((EXPR) + d);                                         \
+    } while (0)
+
+#define MCU3_LOOP(EXPR)                                                            \
+    do {                                                                           \
+        uint64_t buf = b->buf;                                                     \
+        unsigned cnt = b->count;                                                   \
+        uint16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];                      \
+        const uint16_t *u0 = ups[0], *u1 = ups[1], *u2 = ups[2];                   \
+        for (uint32_t x = x0; x < x1; x++) {                                       \
+            ONE_OF_THREE(EXPR, r0, u0, &coders[0]);                                \
+            ONE_OF_THREE(EXPR, r1, u1, &coders[1]);                                \
+            ONE_OF_THREE(EXPR, r2, u2, &coders[2]);                                \
+        }                                                                          \
+        b->buf = buf;                                                              \
+        b->count = cnt;                                                            \
+    } while (0)
+
+static int mcus_rest3(jpeg_bits *b, const diff_coder *coders, unsigned ps,
+                      uint16_t *const *rows, const uint16_t *const *ups, int first_line,
+                      uint32_t x0, uint32_t x1)
+{
+    if (first_line) {
+        MCU3_LOOP(ra);
+        return 0;
+    }
+    switch (ps) {
+    case 1: MCU3_LOOP(ra); break;
+    case 2: MCU3_LOOP(rb); break;
+    case 3: MCU3_LOOP(rc); break;
+    case 4: MCU3_LOOP(ra + rb - rc); break;
+    case 5: MCU3_LOOP(ra + ((rb - rc) >> 1)); break;
+    case 6: MCU3_LOOP(rb + ((ra - rc) >> 1)); break;
+    default: MCU3_LOOP((ra + rb) >> 1); break;
+    }
+    return 0;
+}
+
 static int mcus_rest(jpeg_bits *b, const diff_coder *coders, unsigned ns, unsigned ps,
                      uint16_t *const *rows, const uint16_t *const *ups, int first_line,
                      uint32_t x0, uint32_t x1)
 {
+    if (ns == 3)
+        return mcus_rest3(b, coders, ps, rows, ups, first_line, x0, x1);
     if (first_line) {
         MCU_LOOP(ra);
         return 0;
@@ -257,7 +313,7 @@ static int mcus_rest(jpeg_bits *b, const diff_coder *coders, unsigned ns, unsign
     return 0;
 }
 
-static dcf_status interleaved_simple(jpeg_bits *b, jpeg_frame *f, const jpeg_scan *s,
+static dcf_status interleaved_simple(jpeg_bits *b, const jpeg_frame *f, const jpeg_scan *s,
                                      const diff_coder *coders, int32_t initial, uint32_t ri,
                                      dcf_error *err)
 {
@@ -271,8 +327,10 @@ static dcf_status interleaved_simple(jpeg_bits *b, jpeg_frame *f, const jpeg_sca
         uint32_t x = 0;
         for (unsigned i = 0; i < ns; i++) {
             const jpeg_component *c = &f->comp[s->ci[i]];
-            rows[i] = c->plane + (size_t)y * c->plane_w;
-            ups[i] = y > 0 ? rows[i] - c->plane_w : rows[i];
+            rows[i] = c->plane + (size_t)(c->ring ? (y & 1u) : y) * c->plane_w;
+            ups[i] = y == 0 ? rows[i]
+                     : c->ring ? c->plane + (size_t)((y - 1) & 1u) * c->plane_w
+                               : rows[i] - c->plane_w;
         }
         while (x < f->mcux) {
             uint32_t run = f->mcux - x;
@@ -314,6 +372,9 @@ static dcf_status interleaved_simple(jpeg_bits *b, jpeg_frame *f, const jpeg_sca
         }
         if (jpeg_bits_overrun(b))
             return overrun(b, y, err);
+        for (unsigned i = 0; i < ns; i++)
+            if (f->comp[s->ci[i]].ring)
+                jpeg_emit_line(f, s->ci[i], y, rows[i], f->comp[s->ci[i]].pt);
     }
     return DCF_OK;
 }
@@ -419,9 +480,11 @@ dcf_status jpeg_decode_lossless_scan(const uint8_t *src, size_t size, jpeg_frame
         jpeg_huff_build_diff(coders[i].h, fast + ((size_t)i << JPEG_DIFF_BITS));
     }
     initial = (int32_t)1 << (f->precision - s->al - 1);
+    for (unsigned i = 0; i < s->ns; i++)
+        f->comp[s->ci[i]].pt = (uint8_t)s->al;
     jpeg_bits_init(&b, src, size, s->data);
     if (s->ns == 1)
-        status = single_scan(&b, &f->comp[s->ci[0]], &coders[0], s->ss, initial,
+        status = single_scan(&b, f, s->ci[0], &coders[0], s->ss, initial,
                              t->restart_interval, err);
     else {
         int simple = 1;
@@ -434,10 +497,8 @@ dcf_status jpeg_decode_lossless_scan(const uint8_t *src, size_t size, jpeg_frame
     free(fast);
     if (status != DCF_OK)
         return status;
-    for (unsigned i = 0; i < s->ns; i++) {
+    for (unsigned i = 0; i < s->ns; i++)
         f->comp[s->ci[i]].coded = 1;
-        f->comp[s->ci[i]].pt = (uint8_t)s->al;
-    }
     *end = jpeg_skip_entropy(src, size, b.pos);
     return DCF_OK;
 }
