@@ -233,6 +233,7 @@ static dcf_status single_scan(jpeg_bits *b, const jpeg_frame *f, unsigned ci,
                 const int32_t rb = up[x];                                          \
                 const int32_t rc = up[x - 1];                                      \
                 int32_t d;                                                         \
+                (void)ra;                                                          \
                 (void)rb;                                                          \
                 (void)rc;                                                          \
                 NEXT_DIFF(d, &coders[i]);                                          \
@@ -250,6 +251,7 @@ static dcf_status single_scan(jpeg_bits *b, const jpeg_frame *f, unsigned ci,
         const int32_t rb = (UP)[x];                                                \
         const int32_t rc = (UP)[x - 1];                                            \
         int32_t d;                                                                 \
+        (void)ra;                                                                  \
         (void)rb;                                                                  \
         (void)rc;                                                                  \
         NEXT_DIFF(d, (CODER));                                                     \
