@@ -359,6 +359,31 @@ def test_threads_decode_alike():
         np.testing.assert_array_equal(out, image)
 
 
+@pytest.mark.parametrize("shape", [(16, 24), (17, 23), (8, 8), (1, 1)])
+def test_12bit_lossy_equals_imagecodecs(shape):
+    """Frames whose sizes are multiples of 8 are decoded in place, others through a
+    padded plane: both equal libjpeg-turbo's 12-bit islow decode."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    rng = np.random.default_rng(18)
+    data = (np.cumsum(rng.integers(0, 300, size=shape), axis=1) % 4096).astype(np.uint16)
+    src = imagecodecs.jpeg8_encode(data, level=85, bitspersample=12)
+    out = decode(src, *shape, 1, 16, 12)
+    np.testing.assert_array_equal(out[..., 0], imagecodecs.jpeg8_decode(src))
+
+
+def test_unaligned_output_buffer():
+    rng = np.random.default_rng(19)
+    for ncomp in (1, 3):
+        image = rng.integers(0, 1 << 12, size=(3, 5, ncomp))
+        src = encode_lossless(image, 12, 1)
+        raw = bytearray(3 * 5 * ncomp * 2 + 1)
+        view = memoryview(raw)[1:]
+        _codecs.decode_jpeg_own(src, view, 3, 5, ncomp, 16, 12, 0,
+                                "RGB" if ncomp == 3 else "MONOCHROME2")
+        got = np.frombuffer(bytes(view), np.uint16).reshape(image.shape)
+        np.testing.assert_array_equal(got, image)
+
+
 def test_missing_eoi_and_dicom_pad_byte():
     rng = np.random.default_rng(7)
     image = rng.integers(0, 1 << 10, size=(4, 6, 1))
