@@ -1,6 +1,6 @@
 # Declarations of the frame codecs of the C core (csrc/dcf_codec.h), for
 # _codecs.pyx and any other boundary module that calls them without the GIL.
-from libc.stdint cimport uint8_t, uint16_t, uint32_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 
 from dicomframes._capi cimport dcf_error, dcf_status
 
@@ -44,6 +44,29 @@ cdef extern from "dcf_codec.h" nogil:
     const char *dcf_charls_version()
 
 
+cdef extern from "dcf_jpeg.h" nogil:
+    ctypedef struct dcf_jpeg_component_info:
+        uint8_t id
+        uint8_t h
+        uint8_t v
+        uint8_t tq
+
+    ctypedef struct dcf_jpeg_info:
+        uint8_t sof
+        uint8_t precision
+        uint16_t rows
+        uint16_t columns
+        uint8_t components
+        dcf_jpeg_component_info component[4]
+        uint64_t sof_offset
+
+    dcf_status dcf_jpeg_peek(const uint8_t *src, size_t size, dcf_jpeg_info *info,
+                             dcf_error *err)
+    dcf_status dcf_jpeg_decode(const uint8_t *src, size_t size,
+                               const dcf_frame_spec *spec, uint8_t *dst,
+                               size_t dst_size, dcf_error *err)
+
+
 # ---- 8-bit DCT JPEG on libjpeg(-turbo) (csrc/dcf_jpeg8.h) ----------------------------
 cdef extern from "dcf_jpeg8.h" nogil:
     enum:
@@ -52,3 +75,9 @@ cdef extern from "dcf_jpeg8.h" nogil:
                                 const dcf_frame_spec *spec, int to_rgb, int reduce,
                                 uint8_t *dst, size_t dst_size, dcf_error *err)
     const char *dcf_libjpeg_version()
+
+
+cdef extern from "dcf_jpeg_any.h" nogil:
+    dcf_status dcf_jpeg_any_decode(const uint8_t *src, size_t size, const dcf_frame_spec *spec,
+                                   int to_rgb, int reduce, uint8_t *dst, size_t dst_size,
+                                   int *colour_done, dcf_error *err)

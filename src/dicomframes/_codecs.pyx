@@ -25,6 +25,7 @@ cdef enum codec_kind:
     CODEC_RLE
     CODEC_JLS
     CODEC_J2K
+    CODEC_JPEG_OWN
 
 # (0028,0004) Photometric Interpretation -> enum dcf_photometric
 PHOTOMETRIC = {
@@ -109,6 +110,9 @@ cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
             elif kind == CODEC_JLS:
                 status = dcf_jls_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                         <size_t>view.len, &err)
+            elif kind == CODEC_JPEG_OWN:
+                status = dcf_jpeg_decode(src_data, src_size, spec, <uint8_t *>view.buf,
+                                         <size_t>view.len, &err)
             else:
                 status = dcf_j2k_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                         <size_t>view.len, reduce, threads, &err)
@@ -162,6 +166,57 @@ def decode_j2k(const unsigned char[::1] src not None, out, rows, columns,
            <int>checked(threads, "threads", 0, 1024))
 
 
+def decode_jpeg_own(const unsigned char[::1] src not None, out, rows, columns,
+                    samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+                    photometric, planar_configuration=0):
+    """Decode one JPEG lossless (SOF3) or 12-bit DCT (SOF0/SOF1) frame into `out`
+    with our own decoder.
+
+    Bits allocated 8 or 16. Subsampled components are upsampled by
+    replication; no colour conversion. As pydicom does for JPEG, the bits above
+    Bits Stored are cleared (Pixel Representation 0) or sign-filled (1). Other
+    JPEG processes (8-bit DCT, progressive, arithmetic, hierarchical) raise
+    UnsupportedError.
+    """
+    cdef dcf_frame_spec spec
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    decode(CODEC_JPEG_OWN, src, out, &spec, 0, 1)
+
+
+def jpeg_info(const unsigned char[::1] src not None):
+    """The frame header of a JPEG codestream, from its SOFn marker segment.
+
+    Returns a dict: ``sof`` (the marker's second byte, 0xC0..0xCF),
+    ``precision``, ``rows``, ``columns``, ``components`` (Nf) and
+    ``component_info``, a list of ``(id, h, v, tq)`` for the first four.
+    """
+    cdef dcf_jpeg_info info
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef size_t src_size = src.shape[0]
+    cdef const uint8_t *src_data = EMPTY
+    if src_size > 0:
+        src_data = &src[0]
+    dcf_error_clear(&err)
+    with nogil:
+        status = dcf_jpeg_peek(src_data, src_size, &info, &err)
+    if status != DCF_OK:
+        raise error_from(&err)
+    count = info.components if info.components < 4 else 4
+    return {
+        "sof": info.sof,
+        "precision": info.precision,
+        "rows": info.rows,
+        "columns": info.columns,
+        "components": info.components,
+        "component_info": [
+            (info.component[i].id, info.component[i].h, info.component[i].v,
+             info.component[i].tq) for i in range(count)
+        ],
+    }
+
+
 # ---- 8-bit DCT JPEG on libjpeg(-turbo) ---------------------------------------------------
 def decode_jpeg8(const unsigned char[::1] src not None, out, rows, columns,
                  samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
@@ -202,3 +257,46 @@ def decode_jpeg8(const unsigned char[::1] src not None, out, rows, columns,
         PyBuffer_Release(&view)
     if status != DCF_OK:
         raise error_from(&err)
+
+
+# ---- the JPEG transfer syntaxes: each frame routed by its SOF (csrc/dcf_jpeg_any.h) -----
+def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
+                samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
+                photometric, planar_configuration=0, as_rgb=True, reduce=0):
+    """Decode one frame of JPEG Baseline, Extended or Lossless Pixel Data into `out`:
+    8-bit DCT frames through libjpeg-turbo (as :func:`decode_jpeg8`), lossless and
+    12-bit frames through our own decoder (as :func:`decode_jpeg_own`). Returns True
+    when the codec took care of colour (libjpeg: YCbCr to RGB with `as_rgb`, the
+    stored YCbCr without), False when nothing was converted (our decoder) and a
+    YBR_FULL frame is left to the caller. `reduce` (0..3) applies to 8-bit DCT
+    frames only; the others raise UnsupportedError for it.
+    """
+    cdef dcf_frame_spec spec
+    cdef Py_buffer view
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef size_t src_size = src.shape[0]
+    cdef const uint8_t *src_data = EMPTY
+    cdef int to_rgb = 1 if as_rgb else 0
+    cdef int colour_done = 0
+    cdef int r
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    r = <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE)
+    if src_size > 0:
+        src_data = &src[0]
+    try:
+        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    except (BufferError, TypeError, ValueError) as exc:
+        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
+    dcf_error_clear(&err)
+    try:
+        with nogil:
+            status = dcf_jpeg_any_decode(src_data, src_size, &spec, to_rgb, r,
+                                         <uint8_t *>view.buf, <size_t>view.len,
+                                         &colour_done, &err)
+    finally:
+        PyBuffer_Release(&view)
+    if status != DCF_OK:
+        raise error_from(&err)
+    return bool(colour_done)

@@ -7,6 +7,7 @@ that each later request is one C call.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -22,7 +23,7 @@ from .errors import (
     format_tag,
     in_context,
 )
-from .pixels import TAG_PIXEL_DATA, PixelDescription
+from .pixels import TAG_PIXEL_DATA, PixelDescription, ybr_full_to_rgb
 from .uids import TransferSyntax
 
 __all__ = ["EncapsulatedFrames", "NativeFrames", "check_out", "codec_for", "frame_source",
@@ -306,10 +307,10 @@ class EncapsulatedFrames:
 
 Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int, bool], None]
 # Codec key -> the most resolution levels `reduce` may drop.
-REDUCIBLE = {"j2k": 32, "htj2k": 32}
+REDUCIBLE = {"j2k": 32, "htj2k": 32, "jpeg": 3}
 # Codecs that convert YBR_FULL(_422) colour themselves when `as_rgb` (the others
 # leave it to FrameOutput, as for native data).
-CODEC_COLOUR: frozenset[str] = frozenset()
+CODEC_COLOUR = frozenset({"jpeg"})
 
 
 def codec_for(ts: TransferSyntax) -> Decoder:
@@ -335,10 +336,24 @@ def codec_for(ts: TransferSyntax) -> Decoder:
             data, out, *args(p, reduce), reduce=reduce, threads=threads)
     if ts.codec == "deflate":
         return _decode_deflated
+    if ts.codec == "jpeg":
+        return partial(_decode_jpeg, _codecs.decode_jpeg, args)
     raise UnsupportedTransferSyntaxError(
         f"no decoder for {ts.name} ({ts.uid}) Pixel Data: dicomframes decodes native, RLE "
-        f"Lossless, JPEG-LS, JPEG 2000, HTJ2K and Deflated Image Frame Compression",
+        f"Lossless, JPEG, JPEG-LS, JPEG 2000, HTJ2K and Deflated Image Frame Compression",
         tag=TAG_PIXEL_DATA)
+
+
+def _decode_jpeg(decode: Callable[..., bool], args: Callable[..., tuple], data: Any,
+                 out: np.ndarray, p: PixelDescription, reduce: int, threads: int,
+                 as_rgb: bool) -> None:
+    # libjpeg converts YCbCr itself: to RGB unless the caller keeps YBR_FULL(_422)
+    # as stored (as Pillow under pydicom). Our lossless / 12-bit decoder converts
+    # nothing: a YBR_FULL frame is converted here, as native data is.
+    ybr = p.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422")
+    done = decode(data, out, *args(p, reduce), as_rgb=as_rgb or not ybr, reduce=reduce)
+    if not done and as_rgb and p.is_ybr_full:
+        out[...] = ybr_full_to_rgb(out)
 
 
 def _decode_deflated(data: Any, out: np.ndarray, p: PixelDescription, reduce: int,
