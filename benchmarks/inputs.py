@@ -42,7 +42,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 VERSION = "v2"  # bump when a content, geometry or encoding recipe changes
 SEED = 20261122
 SERIES_SEED = 20261123
-LOSSLESS = tuple(c for c in CODECS if c != "jpeg")  # no lossless JPEG encoder among the peers
+# the codecs every kind is written in (JPEG: JPEG_INPUTS; Deflated Image Frame Compression:
+# no encoder among pydicom's, so no input)
+LOSSLESS = tuple(c for c in CODECS if c not in ("jpeg", "deflate"))
 PLUGIN = {"rle": "pylibjpeg", "jpegls": "pyjpegls", "j2k": "pylibjpeg"}  # pydicom's encoders
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 FRAME_INDEX = 250  # the frame of ct_500 that the frame benchmarks read
