@@ -34,9 +34,10 @@ def ground_truth():
     held: dict[str, np.ndarray] = {}
 
     def get(inp) -> np.ndarray:
-        if inp.truth not in held:
+        key = inp.truth or inp.label  # a lossy input: its own reference decode
+        if key not in held:
             held.clear()
-            held[inp.truth] = data.truth(inp)
-        return held[inp.truth]
+            held[key] = data.truth(inp)
+        return held[key]
 
     return get

@@ -11,6 +11,10 @@ each as a ``dicomframes.bench.Input``; and the goals, as data.
   Encoders: RLE pydicom + pylibjpeg-rle, JPEG-LS pydicom + pyjpegls (CharLS), JPEG 2000
   pydicom + pylibjpeg-openjpeg, HTJ2K imagecodecs (OpenJPH; without it there is no HTJ2K
   input); colour J2K/HTJ2K with the reversible colour transform (YBR_RCT).
+* JPEG (``JPEG_INPUTS``, imagecodecs' libjpeg-turbo): ``ct_jpegll`` the CT as JPEG Lossless
+  SV1 (16-bit), ``ct_jpeg12`` as 12-bit JPEG Extended (HU + 2048, unsigned), ``us_jpeg8``
+  the cine as 8-bit JPEG Baseline YBR_FULL_422; the lossy ones' truth is imagecodecs'
+  decode, matched within ``Input.tolerance``.
 * ``series_{codec}``: 300 single-frame CT files of the same phantom at 300 positions along
   z, slice j with InstanceNumber j + 1 and z = -400 + 1.25 j, names shuffled (a seeded
   permutation: name order is not slice order).
@@ -35,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dicomframes import uids
 from dicomframes.bench import Input, make_input
 from dicomframes.uids import CODECS, LOSSLESS_UID, NATIVE
 
@@ -42,7 +47,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 VERSION = "v2"  # bump when a content, geometry or encoding recipe changes
 SEED = 20261122
 SERIES_SEED = 20261123
-LOSSLESS = tuple(c for c in CODECS if c != "jpeg")  # no lossless JPEG encoder among the peers
+# the codecs every kind is written in (JPEG: JPEG_INPUTS; Deflated Image Frame Compression:
+# no encoder among pydicom's, so no input)
+LOSSLESS = tuple(c for c in CODECS if c not in ("jpeg", "deflate"))
 PLUGIN = {"rle": "pylibjpeg", "jpegls": "pyjpegls", "j2k": "pylibjpeg"}  # pydicom's encoders
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 FRAME_INDEX = 250  # the frame of ct_500 that the frame benchmarks read
@@ -76,6 +83,8 @@ class Kind:
         return ct_frame(k, self.frames, self.rows, self.columns)
 
     def photometric(self, codec: str) -> str:
+        if codec in JPEG_INPUTS and JPEG_INPUTS[codec].photometric:
+            return JPEG_INPUTS[codec].photometric
         # lossless colour J2K/HTJ2K with the reversible colour transform is YBR_RCT
         if self.samples == 3:
             return "YBR_RCT" if codec in ("j2k", "htj2k") else "RGB"
@@ -92,6 +101,39 @@ KINDS = {
                    extra=CT_EXTRA),  # CT Image Storage, one frame per file
 }
 SPACING, PIXEL_SPACING, Z0 = 1.25, 0.7, -400.0  # the series' geometry (mm)
+
+
+@dataclass(frozen=True)
+class Jpeg:
+    """A JPEG version ``{kind}_{name}`` of a kind's frames (codec key "jpeg"), written with
+    ``dicomframes.testing.encode_jpeg`` (imagecodecs' libjpeg-turbo)."""
+
+    kind: str
+    syntax: str
+    sof: int  # the frame header marker the codestreams must carry (checked)
+    level: int | None = None  # DCT quality; None: lossless
+    offset: int = 0  # added to the kind's values (12-bit CT: unsigned, HU + 2048)
+    bits_stored: int | None = None  # None: the kind's
+    photometric: str | None = None  # None: the kind's
+    extra: tuple[tuple[str, object], ...] = ()
+
+    def stored(self, frame: np.ndarray) -> np.ndarray:
+        """The kind's frame as this file stores it."""
+        if not self.offset:
+            return frame
+        top = (1 << (self.bits_stored or 16)) - 1  # no sample reaches a bound: see below
+        return np.clip(frame.astype(np.int32) + self.offset, 0, top).astype(np.uint16)
+
+
+# The CT spans -2048 (padding) .. ~1010 HU, so HU + 2048 fits 12 bits unsigned (0 .. ~3060,
+# nothing clipped): RescaleIntercept -2048, PixelPaddingValue 0.
+JPEG_INPUTS = {
+    "jpegll": Jpeg("ct", uids.JPEG_LOSSLESS_SV1, 0xC3),  # 16-bit precision (BitsStored 16)
+    "jpeg12": Jpeg("ct", uids.JPEG_EXTENDED, 0xC1, level=90, offset=2048, bits_stored=12,
+                   extra=(("RescaleIntercept", "-2048"), ("PixelPaddingValue", 0))),
+    "jpeg8": Jpeg("us", uids.JPEG_BASELINE, 0xC0, level=90, photometric="YBR_FULL_422"),
+}
+JPEG_LABELS = [f"{j.kind}_{name}" for name, j in JPEG_INPUTS.items()]
 
 
 # ---------------------------------------------------------------------------------------
@@ -248,6 +290,13 @@ def encoder_name(codec: str) -> str:
 
     if codec == "htj2k":
         return f"imagecodecs {version('imagecodecs')} htj2k_encode (OpenJPH)"
+    if codec in JPEG_INPUTS:
+        import imagecodecs
+
+        j = JPEG_INPUTS[codec]
+        how = "lossless, predictor 1" if j.level is None else f"level {j.level}"
+        return (f"imagecodecs {version('imagecodecs')} jpeg8_encode "
+                f"({imagecodecs.jpeg8_version()}), {how}")
     plugin = {"pylibjpeg": "pylibjpeg-rle" if codec == "rle" else "pylibjpeg-openjpeg",
               "pyjpegls": "pyjpegls (CharLS)"}.get(PLUGIN.get(codec, ""), "")
     return f"pydicom {version('pydicom')}" + (f" + {plugin}" if plugin else " (uncompressed)")
@@ -261,8 +310,37 @@ def _encode_job(job: tuple[str, int, tuple[str, ...]]) -> dict[str, bytes]:
     kind = KINDS[kind_name]
     arr = kind.frame(k)
     return {c: arr.astype(arr.dtype.newbyteorder("<")).tobytes() if c == NATIVE else
+            _jpeg_frame(JPEG_INPUTS[c], arr) if c in JPEG_INPUTS else
             encode_frame(arr, LOSSLESS_UID[c], photometric=kind.photometric(c),
                          plugin=PLUGIN.get(c, "")) for c in codecs}
+
+
+def _jpeg_frame(j: Jpeg, frame: np.ndarray) -> bytes:
+    """One frame as `j` encodes it, checked with imagecodecs' decoder: the frame header
+    (SOF marker; 4:2:2 sampling for YBR_FULL_422), then the values: lossless exactly,
+    lossy within 2% of full scale RMS (8-bit colour: against the RGB source)."""
+    import imagecodecs
+
+    from dicomframes.testing import encode_jpeg
+
+    stored = j.stored(frame)
+    data = encode_jpeg(stored, j.syntax, bits_stored=j.bits_stored, photometric=j.photometric,
+                       **({} if j.level is None else {"level": j.level}))
+    sof = data.find(bytes([0xFF, j.sof]))
+    sampling = data[sof + 11:sof + 18:3]  # H/V of each component (after id, before Tq)
+    if sof < 0 or (j.photometric == "YBR_FULL_422" and sampling != b"\x21\x11\x11"):
+        raise RuntimeError(f"jpeg8_encode: no SOF {j.sof:#x} with the expected sampling")
+    decoded = imagecodecs.jpeg8_decode(data).view(stored.dtype.str.replace("i", "u"))
+    unsigned = stored.view(decoded.dtype)
+    if j.level is None:
+        ok = np.array_equal(decoded, unsigned)
+    else:
+        err = decoded.astype(np.float64) - unsigned
+        full_scale = (1 << (j.bits_stored or 8 * unsigned.itemsize)) - 1
+        ok = np.sqrt(np.mean(err * err)) <= 0.02 * full_scale
+    if not ok:
+        raise RuntimeError(f"{j.syntax}: the codestream does not decode to its frame")
+    return data
 
 
 def _encoded(kind: Kind, codecs: tuple[str, ...]) -> list[dict[str, bytes]]:
@@ -277,16 +355,20 @@ def _encoded(kind: Kind, codecs: tuple[str, ...]) -> list[dict[str, bytes]]:
 def _dataset(kind: Kind, codec: str, frames: list[bytes], entropy: str, single: bool):
     from dicomframes import testing
 
-    ds = testing.new_dataset(LOSSLESS_UID[codec], sop_class=kind.sop_class, entropy=entropy)
-    testing.set_image_pixel(ds, rows=kind.rows, columns=kind.columns, dtype=kind.dtype,
+    j = JPEG_INPUTS.get(codec, Jpeg(kind.name, LOSSLESS_UID.get(codec, ""), 0))
+    ds = testing.new_dataset(j.syntax, sop_class=kind.sop_class, entropy=entropy)
+    testing.set_image_pixel(ds, rows=kind.rows, columns=kind.columns,
+                            dtype="uint16" if j.offset else kind.dtype,
                             samples_per_pixel=kind.samples, photometric=kind.photometric(codec),
-                            frames=None if single else kind.frames)
+                            frames=None if single else kind.frames, bits_stored=j.bits_stored)
     ds.Modality, ds.Manufacturer = kind.modality, "dicomframes synthetic"
     ds.PatientName, ds.PatientID = "Synthetic^Bench", "DCF-BENCH"
     ds.StudyInstanceUID = testing.uid("bench study")
     ds.SeriesInstanceUID = testing.uid("bench series", kind.name, codec)
-    ds.LossyImageCompression = "00"
-    for keyword, value in kind.extra:
+    ds.LossyImageCompression = "00" if j.level is None else "01"
+    if j.level is not None:
+        ds.LossyImageCompressionMethod = "ISO_10918_1"
+    for keyword, value in kind.extra + j.extra:
         setattr(ds, keyword, value)
     if codec == NATIVE:
         data = b"".join(frames)
@@ -302,10 +384,12 @@ def _sidecar(path: Path) -> Path:
 
 def codec_inputs(kind_name: str, codecs: Iterable[str] = LOSSLESS,
                  force: bool = False) -> dict[str, Input]:
-    """``{kind}_{codec}`` inputs (multi-frame files), generating those missing; HTJ2K is
-    left out when imagecodecs has no HTJ2K encoder."""
+    """``{kind}_{codec}`` inputs (multi-frame files; `codecs` may name JPEG_INPUTS too),
+    generating those missing; HTJ2K and JPEG are left out when imagecodecs has no
+    encoder for them.  A lossy input's truth is its own reference decode (``truth``)."""
     kind = KINDS[kind_name]
-    codecs = [c for c in codecs if c != "htj2k" or _htj2k_encoder()]
+    codecs = [c for c in codecs if (c != "htj2k" or _htj2k_encoder())
+              and (c not in JPEG_INPUTS or _jpeg_encoder())]
     paths = {c: DATA_DIR / f"codec_{kind.name}_{c}_{VERSION}.dcm" for c in codecs}
     todo = tuple(c for c in codecs if force or not _sidecar(paths[c]).exists())
     if todo:
@@ -317,8 +401,9 @@ def codec_inputs(kind_name: str, codecs: Iterable[str] = LOSSLESS,
             ds = _dataset(kind, c, [e[c] for e in encoded], f"bench {kind.name} {c}", False)
             testing.write(ds, paths[c])
             _sidecar(paths[c]).write_text(json.dumps({"encoder": encoder_name(c)}))
+    lossy = {c for c in codecs if c in JPEG_INPUTS and JPEG_INPUTS[c].level is not None}
     return {f"{kind.name}_{c}": make_input(
-        [paths[c]], f"{kind.name}_{c}", truth=f"{kind.name}_{NATIVE}",
+        [paths[c]], f"{kind.name}_{c}", truth="" if c in lossy else f"{kind.name}_{NATIVE}",
         encoder=json.loads(_sidecar(paths[c]).read_text())["encoder"]) for c in codecs}
 
 
@@ -372,6 +457,17 @@ def _htj2k_encoder() -> bool:
         return False
 
 
+def _jpeg_encoder() -> bool:
+    """imagecodecs' libjpeg-turbo writes 12-bit and lossless JPEG (version 3 and later)."""
+    try:
+        import imagecodecs
+
+        return bool(imagecodecs.JPEG8.available) and \
+            int(imagecodecs.jpeg8_version().split()[-1].split(".")[0]) >= 3
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
 def ct_small() -> Input:
     from pydicom.data import get_testdata_file
 
@@ -399,7 +495,7 @@ def ct_500(force: bool = False) -> Input:
 
 # every label an input can have, and how to make it
 LABELS = ["CT_small", "ct_500",
-          *(f"{kind}_{c}" for kind in ("ct", "us", "series") for c in LOSSLESS)]
+          *(f"{kind}_{c}" for kind in ("ct", "us", "series") for c in LOSSLESS), *JPEG_LABELS]
 
 
 def inputs(labels: Iterable[str], force: bool = False) -> dict[str, Input]:
@@ -408,7 +504,8 @@ def inputs(labels: Iterable[str], force: bool = False) -> dict[str, Input]:
     labels = list(labels)
     made: dict[str, Input] = {}
     for kind in ("ct", "us", "series"):
-        codecs = [c for c in LOSSLESS if f"{kind}_{c}" in labels]
+        codecs = [c for c in (*LOSSLESS, *JPEG_INPUTS) if f"{kind}_{c}" in labels
+                  and (c not in JPEG_INPUTS or JPEG_INPUTS[c].kind == kind)]
         if codecs:
             make = series_inputs if kind == "series" else \
                 (lambda cs, force, kind=kind: codec_inputs(kind, cs, force))
@@ -422,15 +519,27 @@ def inputs(labels: Iterable[str], force: bool = False) -> dict[str, Input]:
 
 def truth(inp: Input) -> np.ndarray | None:
     """The ground truth of `inp`, independent of dicomframes: its native twin read by
-    pydicom (None when it has none)."""
+    pydicom; for a lossy input, its frames decoded by imagecodecs (libjpeg-turbo, as
+    RGB for YBR_FULL_422 like pydicom's default), which peers must match within
+    ``inp.tolerance`` (None when it has neither)."""
     from pydicom.pixels import pixel_array
 
+    if inp.syntax.lossy:
+        return reference_decode(inp)
     if not inp.truth:
         return None
     native = inputs([inp.truth])[inp.truth]
     if native.is_series:
         return np.stack([pixel_array(p) for p in native.paths])
     return pixel_array(native.paths[0])
+
+
+def reference_decode(inp: Input) -> np.ndarray:
+    """Every frame of `inp` decoded by the imagecodecs case (its codestreams taken with
+    pydicom)."""
+    from dicomframes.bench.cases import imagecodecs_all
+
+    return imagecodecs_all()(inp, 1, None)()
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,14 +584,17 @@ GOALS = [
          at_least=1, codecs=("jpegls", "j2k", "htj2k")),
     Goal("codecs", "all", "all frames vs imagecodecs (OpenJPH engine)", "imagecodecs",
          "dicomframes", codecs=("htj2k",)),
+    *(Goal("codecs", "all", "all frames vs the fastest peer", "fastest peer", "dicomframes",
+           at_least=at_least, only=label)
+      for label, at_least in (("ct_jpegll", 1.5), ("ct_jpeg12", 1.0), ("us_jpeg8", 1.0))),
     Goal("codecs", "frame", "open + frame k vs pydicom + pylibjpeg-rle", "pydicom+pylibjpeg",
          "dicomframes", at_least=10, codecs=("rle",)),
     Goal("codecs", "frame", "open + frame k vs our engine call alone", "dicomframes",
          "engine: dicomframes._codecs", at_most=1.05, codecs=("jpegls", "j2k", "htj2k")),
     Goal("codecs", "frame", "f[k] on an open file vs our engine call", "dicomframes-opened",
-         "engine: dicomframes._codecs", codecs=("jpegls", "j2k", "htj2k")),
+         "engine: dicomframes._codecs", codecs=("jpegls", "j2k", "htj2k", "jpeg")),
     Goal("codecs", "frame", "open + frame k vs imagecodecs' engine", "dicomframes",
-         "engine: imagecodecs", codecs=("jpegls", "j2k", "htj2k")),
+         "engine: imagecodecs", codecs=("jpegls", "j2k", "htj2k", "jpeg")),
     Goal("parallel", "all", "dicomframes 2T / 1T", "dicomframes@1", "dicomframes@2",
          at_least=1.8),
     Goal("parallel", "all", "dicomframes 2T vs every GIL-holding peer",
@@ -504,7 +616,7 @@ NATIVE_FRAME_PEERS = ["dicomframes", "dicomframes-copy", "dicomframes-out",
                       "mmap-frombuffer", "readinto"]
 CODEC_FRAME_PEERS = ["dicomframes", "dicomframes-opened", "engine: dicomframes._codecs",
                      "engine: imagecodecs", "engine: imagecodecs(openjpeg-ht)", "pydicom",
-                     "pydicom+pylibjpeg", "pydicom+pyjpegls", "pydicom+gdcm"]
+                     "pydicom+pylibjpeg", "pydicom+pyjpegls", "pydicom+pillow", "pydicom+gdcm"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -239,7 +239,7 @@ def open_report(args) -> None:
 
 def codecs_report(args) -> None:
     labels = args.inputs.split(",") if args.inputs else \
-        [f"{kind}_{c}" for kind in ("ct", "us") for c in data.LOSSLESS]
+        [f"{kind}_{c}" for kind in ("ct", "us") for c in data.LOSSLESS] + data.JPEG_LABELS
     found = data.inputs(labels)
     header("codec", found)
     all_names = select([n for n, p in PEERS.items() if p.all and not p.series_only], args)
@@ -256,7 +256,8 @@ def codecs_report(args) -> None:
         if not args.skip_one and inp.codec != "native":
             k = inp.n_frames // 2
             one[inp.label] = time_short("frame", inp, one_names, args, k,
-                                        check=lambda key, out, frame=truth[k]: compare(out, frame))
+                                        check=lambda key, out, frame=truth[k], inp=inp:
+                                        compare(out, frame, inp.tolerance))
         del truth  # one ground truth in memory at a time (100-160 MB)
     if whole:
         print_all_frames(list(whole.values()), all_names, args)
@@ -357,7 +358,8 @@ def print_peers(names: list[str]) -> None:
 
 def parallel_report(args) -> None:
     labels = args.inputs.split(",") if args.inputs else \
-        [f"{kind}_{c}" for kind in ("ct", "us", "series") for c in data.LOSSLESS]
+        [f"{kind}_{c}" for kind in ("ct", "us", "series") for c in data.LOSSLESS] \
+        + data.JPEG_LABELS
     threads = sorted({int(k) for k in args.threads.split(",")} | {os.cpu_count() or 1, 1})
     two = 2 if 2 in threads else max(threads)
     found = data.inputs(labels)

@@ -22,7 +22,7 @@ from dicomframes.bench import PEERS, Skip, case, compare
 from . import inputs as data
 
 ROUNDS = int(os.environ.get("DCF_BENCH_ROUNDS", "1"))
-CODEC_FILES = [f"{kind}_{c}" for kind in ("ct", "us") for c in data.LOSSLESS]
+CODEC_FILES = [f"{kind}_{c}" for kind in ("ct", "us") for c in data.LOSSLESS] + data.JPEG_LABELS
 ALL_PEERS = [n for n, p in PEERS.items() if p.all is not None]
 # a few thread-pool cases (all of them: python -m benchmarks.report parallel)
 PARALLEL = [("ct_rle", "dicomframes"), ("ct_rle", "pydicom+pylibjpeg"),
@@ -88,7 +88,7 @@ def test_frame(benchmark, bench_input, ground_truth, label, name):
         truth = ground_truth(inp)[k]
     benchmark.group = f"frame {k} of {label}"
     run_case(benchmark, name, lambda: case(name, "frame", inp, k=k),
-             lambda out: compare(out, truth))
+             lambda out: compare(out, truth, inp.tolerance))
 
 
 @pytest.mark.parametrize("label,name,threads",
@@ -105,7 +105,7 @@ def test_all_frames(benchmark, bench_input, ground_truth, label, name, threads):
         run_case(benchmark, name,
                  lambda: case(name, "all", inp, threads=threads,
                               pool=pool if threads > 1 else None),
-                 lambda out: compare(out, truth), rounds=ROUNDS)
+                 lambda out: compare(out, truth, inp.tolerance), rounds=ROUNDS)
 
 
 def test_every_peer_has_a_job_and_its_codecs_are_keys():

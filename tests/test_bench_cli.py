@@ -163,3 +163,54 @@ def test_every_bench_peer_decodes_the_default_files(tiny_files):
             if name == "dicomsdl" and inp.codec == "htj2k":
                 continue  # dicomsdl has no HTJ2K codec
             assert bench.compare(fn(), expected) is None, (name, path)
+
+
+def test_compare_accepts_lossy_differences_within_the_tolerance():
+    truth = np.array([10, 20, 30], np.uint8)
+    assert bench.compare(np.array([11, 18, 30], np.uint8), truth, 2) is None
+    assert bench.compare(np.array([11, 17, 30], np.uint8), truth, 2) == "1 values differ by > 2"
+    assert bench.compare(np.array([11, 20, 30], np.uint8), truth) == "1 values differ"
+
+
+@pytest.mark.parametrize("syntax,dtype,photometric,bits", [
+    ("1.2.840.10008.1.2.4.70", np.int16, None, None),  # lossless, signed 16-bit
+    ("1.2.840.10008.1.2.4.51", np.uint16, None, 12),  # 12-bit extended
+    ("1.2.840.10008.1.2.4.50", np.uint8, "YBR_FULL_422", None),  # baseline, colour 4:2:2
+])
+def test_jpeg_files_every_case_matches_or_skips(tmp_path, syntax, dtype, photometric, bits):
+    """testing.encode_jpeg's frames decode (imagecodecs) to the source (lossless) or near it;
+    each all-frames case, dicomframes included, matches that decode within the input's
+    tolerance, or skips (dicomframes: until its JPEG decoders are built in)."""
+    from dicomframes import testing
+
+    ic = pytest.importorskip("imagecodecs")
+    rng = np.random.default_rng(5)
+    shape = (3, 32, 48, 3) if photometric else (3, 32, 48)
+    if dtype == np.uint8:  # smooth colour: little JPEG error
+        arr = (np.linspace(0, 200, shape[2])[None, None, :, None] + rng.integers(
+            0, 40, shape[:1] + (1, 1, 3))).astype(np.uint8).repeat(shape[1], axis=1)
+    else:
+        arr = rng.integers(-2048 if dtype == np.int16 else 0, 4096, shape).astype(dtype)
+    try:
+        encoded = [testing.encode_jpeg(f, syntax, bits_stored=bits, photometric=photometric)
+                   for f in arr]
+    except NotImplementedError as exc:
+        pytest.skip(str(exc))
+    reference = np.stack([ic.jpeg8_decode(e) for e in encoded]).view(arr.dtype)
+    lossless = syntax.endswith(".70")
+    assert np.array_equal(reference, arr) if lossless else \
+        np.abs(reference.astype(int) - arr).max() < (64 if bits else 16)
+    ds = testing.make_dataset(arr, frames=3, syntax=syntax, encoded=encoded,
+                              photometric=photometric, bits_stored=bits)
+    inp = bench.make_input([testing.write(ds, tmp_path / "f.dcm")])
+    assert inp.tolerance == (0 if lossless else 2)
+    ran = []
+    for name in bench.peers.BENCH_PEERS:
+        try:
+            fn = bench.case(name, "all", inp)
+        except bench.Skip as exc:
+            assert name != "dicomframes" or "no decoder" in str(exc)
+            continue
+        assert bench.compare(fn(), reference, inp.tolerance) is None, name
+        ran.append(name)
+    assert "imagecodecs" in ran, ran

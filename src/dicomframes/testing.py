@@ -43,6 +43,7 @@ __all__ = [
     "dicom_bytes",
     "encapsulated_pixel_data",
     "encode_frame",
+    "encode_jpeg",
     "make_dataset",
     "make_dicom",
     "native_pixel_data",
@@ -251,11 +252,14 @@ def encode_frame(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None
                  photometric: str | None = None, plugin: str = "") -> bytes:
     """One frame, shape (rows, cols[, 3]), encoded losslessly in `syntax`: RLE, JPEG-LS and
     JPEG 2000 with pydicom's encoders (`plugin`: one of theirs; default: pydicom's choice),
-    HTJ2K with imagecodecs (OpenJPH). `photometric`: as the file will say (YBR_RCT for
+    HTJ2K with imagecodecs (OpenJPH), JPEG lossless (Process 14, SV1) with imagecodecs
+    (:func:`encode_jpeg`). `photometric`: as the file will say (YBR_RCT for
     colour J2K/HTJ2K with the reversible colour transform). Raises NotImplementedError,
     with the reason, when no encoder for `syntax` is installed."""
-    from .uids import HTJ2K_LOSSLESS
+    from .uids import HTJ2K_LOSSLESS, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1
 
+    if syntax in (JPEG_LOSSLESS, JPEG_LOSSLESS_SV1):
+        return encode_jpeg(arr, syntax, bits_stored=bits_stored, photometric=photometric)
     arr = np.ascontiguousarray(arr)
     samples = 3 if arr.ndim == 3 else 1
     if syntax == HTJ2K_LOSSLESS:
@@ -318,3 +322,41 @@ def write_frames(ds: Dataset, frames: Iterable[np.ndarray], path: str | os.PathL
         raise ValueError(f"frames hold {written} bytes, the data set declares {nbytes}")
     os.replace(tmp, path)
     return path
+
+
+def encode_jpeg(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None,
+                photometric: str | None = None, level: int = 90) -> bytes:
+    """One frame, shape (rows, cols[, 3]), as a JPEG codestream with imagecodecs'
+    ``jpeg8_encode`` (libjpeg-turbo >= 3: 8-bit, 12-bit and lossless). `syntax`: JPEG
+    Baseline (8-bit DCT, SOF0), JPEG Extended (12-bit DCT when `bits_stored` > 8, SOF1),
+    JPEG Lossless (Process 14, predictor 1, at `bits_stored` bits, SOF3; signed samples
+    are stored as their two's complement in those bits, as DICOM says). `level`: the DCT
+    quality. `photometric` for colour DCT: YBR_FULL_422 (YCbCr, chroma subsampled 2:1
+    horizontally), YBR_FULL (YCbCr 4:4:4) or RGB (no colour transform). Raises
+    NotImplementedError when imagecodecs (with JPEG) is not installed."""
+    from .uids import JPEG_BASELINE, JPEG_EXTENDED, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1
+
+    try:
+        import imagecodecs
+    except ImportError:
+        raise NotImplementedError("no JPEG encoder (imagecodecs not installed)") from None
+    if not imagecodecs.JPEG8.available:
+        raise NotImplementedError("imagecodecs has no JPEG encoder")
+    arr = np.ascontiguousarray(arr)
+    bits = bits_stored or arr.dtype.itemsize * 8
+    if syntax in (JPEG_LOSSLESS, JPEG_LOSSLESS_SV1):
+        unsigned = arr.view(arr.dtype.str.replace("i", "u"))
+        if bits < unsigned.dtype.itemsize * 8:  # two's complement in `bits` bits
+            unsigned = unsigned & np.array((1 << bits) - 1, unsigned.dtype)
+        return bytes(imagecodecs.jpeg8_encode(unsigned, lossless=True, predictor=1,
+                                              bitspersample=bits))
+    if syntax not in (JPEG_BASELINE, JPEG_EXTENDED) or arr.dtype.kind != "u" or \
+            bits > (8 if syntax == JPEG_BASELINE else 12):
+        raise ValueError(f"encode_jpeg: {syntax} with {bits}-bit {arr.dtype} samples")
+    options: dict[str, Any] = {}
+    if arr.ndim == 3:
+        photometric = photometric or "YBR_FULL_422"
+        options = {"colorspace": "RGB", "subsampling": (2, 1) if photometric.endswith("422")
+                   else (1, 1), "outcolorspace": "RGB" if photometric == "RGB" else "YCbCr"}
+    return bytes(imagecodecs.jpeg8_encode(arr, level=level,
+                                          bitspersample=12 if bits > 8 else 8, **options))

@@ -4,6 +4,7 @@ factory, never in the callable, so they are not timed."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import mmap
 import os
@@ -91,12 +92,40 @@ def sign_extend(a: np.ndarray, bits_stored: int) -> None:
         np.right_shift(a, shift, out=a)
 
 
-def encoded_frame(inp: Input, k: int) -> bytes:
-    """Frame k's codestream, read by dicomframes (outside any timing)."""
+def df_decodes(inp: Input) -> None:
+    """Skip unless dicomframes decodes inp's pixel data (its first frame, tried once per
+    file outside any timing): a build without a syntax's decoder reports a clean skip."""
+    if inp.syntax.encapsulated and not _df_decodes(inp.paths[0]):
+        raise Skip(f"no decoder for {inp.syntax.name} in this dicomframes")
+
+
+@functools.lru_cache(maxsize=64)
+def _df_decodes(path: str) -> bool:
     import dicomframes
 
-    with dicomframes.open(inp.paths[0]) as f:
-        return bytes(f.encoded_frame(k))
+    try:
+        with dicomframes.open(path) as f:
+            f.frame(0, copy=True)
+    except NotImplementedError:  # UnsupportedError, UnsupportedTransferSyntaxError
+        return False
+    return True
+
+
+def encoded_frame(inp: Input, k: int) -> bytes:
+    """Frame k's codestream, read by dicomframes (outside any timing); by pydicom when
+    this dicomframes has no decoder for the syntax (then it does not index the frames)."""
+    import dicomframes
+
+    try:
+        with dicomframes.open(inp.paths[0]) as f:
+            return bytes(f.encoded_frame(k))
+    except NotImplementedError:
+        need("pydicom")
+        from pydicom import dcmread
+        from pydicom.encaps import get_frame
+
+        ds = dcmread(inp.paths[0])
+        return get_frame(ds.PixelData, k, number_of_frames=inp.n_frames)
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,8 +201,15 @@ def df_engine(inp: Input, k: int) -> Fn:
     """Our C decode on frame k's bytes into a preallocated array (GIL released, no file)."""
     from dicomframes import _codecs
 
-    decode = {"rle": _codecs.decode_rle, "jpegls": _codecs.decode_jls,
-              "j2k": _codecs.decode_j2k, "htj2k": _codecs.decode_j2k}[inp.codec]
+    options = {}
+    if inp.codec == "jpeg":  # one entry point for all JPEG processes, looked up at run time
+        decode = getattr(_codecs, "decode_jpeg", None)
+        if decode is None:
+            raise Skip("no decoder: dicomframes._codecs has no decode_jpeg")
+        options["as_rgb"] = True  # YBR_FULL(_422) as RGB, like f[k] and pydicom
+    else:
+        decode = {"rle": _codecs.decode_rle, "jpegls": _codecs.decode_jls,
+                  "j2k": _codecs.decode_j2k, "htj2k": _codecs.decode_j2k}[inp.codec]
     p = inp.pixels
     data = encoded_frame(inp, k)
     out = np.empty(inp.frame_shape, inp.dtype)
@@ -181,7 +217,7 @@ def df_engine(inp: Input, k: int) -> Fn:
             p.pixel_representation, p.photometric_interpretation)
 
     def run():
-        decode(data, out, *args)
+        decode(data, out, *args, **options)
         return out
 
     return run
@@ -230,6 +266,8 @@ def _plugin_options(inp: Input, plugin: str) -> dict[str, str]:
         raise Skip(f"no pydicom decoder for {inp.syntax.name}") from None
     if plugin not in decoder.available_plugins:
         raise Skip(f"plugin {plugin!r} not available for {inp.syntax.name}")
+    if plugin in ("pillow", "gdcm") and jpeg12(inp):  # pydicom refuses them 12-bit JPEG
+        raise Skip(f"pydicom's {plugin} plugin decodes 8-bit DCT JPEG only")
     return {"decoding_plugin": plugin}
 
 
@@ -300,31 +338,51 @@ def pydicom_all(plugin: str) -> Callable[[Input, int, Executor | None], Fn]:
     return make
 
 
+def gdcm_whole_file(inp: Input) -> str:
+    """Why GDCM must read `inp` as a whole file ("": it need not): its region reader
+    does not decode RLE, and aborts the process on 12-bit DCT JPEG."""
+    if inp.codec == "rle":
+        return "GDCM decodes RLE only as a whole file (no frame range)"
+    if jpeg12(inp):
+        return "GDCM decodes 12-bit JPEG only as a whole file (its region reader aborts)"
+    return ""
+
+
+def jpeg12(inp: Input) -> bool:
+    """12-bit DCT JPEG (JPEG Extended, Bits Stored > 8)."""
+    return inp.codec == "jpeg" and inp.syntax.lossy and inp.pixels.bits_stored > 8
+
+
 def gdcm_read(path: str, inp: Input, first: int, stop: int) -> np.ndarray:
     """Frames [first, stop) of one file: ``ImageRegionReader`` + ``BoxRegion`` +
-    ``ReadIntoBuffer``; RLE, which the region reader does not decode, through
-    ``ImageReader`` + ``GetBuffer()`` (the whole file)."""
+    ``ReadIntoBuffer``; RLE and 12-bit JPEG (see ``gdcm_whole_file``) through
+    ``ImageReader`` + ``GetBuffer()`` (the whole file).  YBR_FULL(_422), which GDCM
+    returns as full-size YCbCr, converted to RGB (pydicom's ``convert_color_space``)."""
     import gdcm
 
-    shape = (stop - first, *inp.frame_shape)
-    if inp.codec == "rle":
+    if gdcm_whole_file(inp):
         r = gdcm.ImageReader()
         r.SetFileName(path)
         if not r.Read():
             raise RuntimeError(f"gdcm.ImageReader.Read failed on {path}")
         buf = r.GetImage().GetBuffer().encode("utf-8", "surrogateescape")
-        return np.frombuffer(buf, inp.dtype).reshape(shape)
-    r = gdcm.ImageRegionReader()
-    r.SetFileName(path)
-    if not r.ReadInformation():
-        raise RuntimeError(f"gdcm.ImageRegionReader.ReadInformation failed on {path}")
-    box = gdcm.BoxRegion()
-    box.SetDomain(0, inp.pixels.columns - 1, 0, inp.pixels.rows - 1, first, stop - 1)
-    r.SetRegion(box)
-    buf = bytearray(r.ComputeBufferLength())
-    if not r.ReadIntoBuffer(buf):
-        raise RuntimeError(f"gdcm.ImageRegionReader.ReadIntoBuffer failed on {path}")
-    return np.frombuffer(buf, inp.dtype).reshape(shape)
+    else:
+        r = gdcm.ImageRegionReader()
+        r.SetFileName(path)
+        if not r.ReadInformation():
+            raise RuntimeError(f"gdcm.ImageRegionReader.ReadInformation failed on {path}")
+        box = gdcm.BoxRegion()
+        box.SetDomain(0, inp.pixels.columns - 1, 0, inp.pixels.rows - 1, first, stop - 1)
+        r.SetRegion(box)
+        buf = bytearray(r.ComputeBufferLength())
+        if not r.ReadIntoBuffer(buf):
+            raise RuntimeError(f"gdcm.ImageRegionReader.ReadIntoBuffer failed on {path}")
+    a = np.frombuffer(buf, inp.dtype).reshape(stop - first, *inp.frame_shape)
+    if inp.pixels.is_ybr_full:
+        from pydicom.pixels import convert_color_space
+
+        return convert_color_space(a, "YBR_FULL", "RGB")
+    return a
 
 
 def gdcm_all(inp: Input, threads: int, pool: Executor | None) -> Fn:
@@ -343,8 +401,8 @@ def gdcm_all(inp: Input, threads: int, pool: Executor | None) -> Fn:
                 return gdcm_read(paths[0], inp, 0, inp.n_frames)
 
         return run
-    if inp.codec == "rle":
-        raise Skip("GDCM decodes RLE only as a whole file (no frame range)")
+    if gdcm_whole_file(inp):
+        raise Skip(gdcm_whole_file(inp))
 
     def chunk(slot: int, frames: range, out: np.ndarray) -> None:
         with one_cpu(slot):
@@ -425,10 +483,14 @@ def imagecodecs_decoder(inp: Input, engine: str = "") -> Callable[[bytes, np.nda
                 sign_extend(out, p.bits_stored)
 
         return decode
-    if inp.codec == "jpegls":
+    if inp.codec in ("jpegls", "jpeg"):
+        # JPEG: libjpeg-turbo 3 (8-bit, 12-bit and lossless; YCbCr out as RGB); on
+        # ct_jpegll 1.8x as fast as ljpeg_decode, so used for lossless too
+        unpack = ic.jpegls_decode if inp.codec == "jpegls" else ic.jpeg8_decode
+
         def decode(data, out):
-            # CharLS gives unsigned samples; the DICOM value is their two's complement
-            ic.jpegls_decode(data, out=out.view(out.dtype.str.replace("i", "u")))
+            # unsigned samples come out; the DICOM value is their two's complement
+            unpack(data, out=out.view(out.dtype.str.replace("i", "u")))
             if signed:
                 sign_extend(out, p.bits_stored)
 

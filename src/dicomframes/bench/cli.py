@@ -78,7 +78,7 @@ def measure(inp, names: Sequence[str], counts: Sequence[int], runs: int,
     def check(key, output) -> str | None:
         if reference[0] is None:
             reference[0] = np.array(output, copy=True)
-        return compare(output, reference[0])
+        return compare(output, reference[0], inp.tolerance)
 
     before = load()
     with thread_cases(inp, names, counts) as factories:

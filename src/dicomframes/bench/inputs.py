@@ -15,6 +15,9 @@ from ..pixels import PixelDescription
 from ..uids import CODECS, LOSSLESS_UID, NATIVE, TransferSyntax
 
 MB = 1e6  # everywhere in the benchmarks: MB/s of decoded output, file sizes
+# Lossy data: decoders may differ by this much from the reference decode (IDCT and colour
+# conversion rounding: libjpeg-turbo, GDCM's libjpeg and pydicom's YCbCr -> RGB differ by 1)
+LOSSY_TOLERANCE = 2
 
 
 class Skip(Exception):
@@ -44,6 +47,12 @@ class Input:
     def codec(self) -> str:
         """The codec key (``uids.CODECS``): "native", "rle", "jpegls", "j2k", "htj2k"."""
         return self.syntax.key
+
+    @property
+    def tolerance(self) -> int:
+        """How far a correct decode's values may be from the reference: 0, or
+        LOSSY_TOLERANCE for a lossy transfer syntax."""
+        return LOSSY_TOLERANCE if self.syntax.lossy else 0
 
     @property
     def dtype(self) -> np.dtype:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .cases import (
     TORCH_BATCH,
     df_all,
+    df_decodes,
     df_engine,
     df_frame,
     df_open,
@@ -44,7 +45,7 @@ from .cases import (
 from .inputs import Input, Skip
 from .timing import Fn
 
-ALL_CODECS = frozenset({"native", "rle", "jpegls", "j2k", "htj2k"})
+ALL_CODECS = frozenset({"native", "rle", "jpegls", "j2k", "htj2k", "jpeg"})
 COMPRESSED = ALL_CODECS - {"native"}
 
 
@@ -77,6 +78,8 @@ def case(name: str, job: str, inp: Input, *, k: int = 0, threads: int = 1,
         raise Skip(f"no decoder for {inp.syntax.name}")
     if peer.series_only and not inp.is_series:
         raise Skip("series only")
+    if name.startswith("dicomframes") and job != "open":
+        df_decodes(inp)
     if job == "open":
         return make(inp.paths[0])
     if job == "frame":
@@ -110,7 +113,9 @@ _POOL = ("; pool: `dcmread` once, then `get_decoder(uid).as_array(ds, index=i)` 
          "a series: `pixel_array` per file")
 _IC = ("frames extracted with `pydicom.dcmread` + `generate_frames` beforehand (not timed), "
        "then `dicomrle_decode` / `jpegls_decode` (CharLS) / `jpeg2k_decode(numthreads=1)` "
-       "(OpenJPEG) / `htj2k_decode` (OpenJPH) per frame into a preallocated array")
+       "(OpenJPEG) / `htj2k_decode` (OpenJPH) / `jpeg8_decode` (libjpeg-turbo 3: 8-bit, "
+       "12-bit and lossless; faster than `ljpeg_decode` on lossless) per frame into a "
+       "preallocated array")
 
 PEERS: dict[str, Peer] = {p.name: p for p in [
     Peer("dicomframes", (), ALL_CODECS,
@@ -133,7 +138,8 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          "names are shuffled)", all=df_sorted, series_only=True),
     Peer("engine: dicomframes._codecs", (), COMPRESSED,
          "our C call `dicomframes._codecs.decode_*` on frame k's codestream (from "
-         "`f.encoded_frame(k)`, taken once) into a preallocated array",
+         "`f.encoded_frame(k)`, taken once) into a preallocated array; JPEG: "
+         "`decode_jpeg(..., as_rgb=True)`, looked up at run time",
          frame=df_engine),
     Peer("pydicom", ("pydicom",), frozenset({"native", "rle"}),
          _PIXEL_ARRAY + ": numpy for native data, pydicom's own RLE decoder" + _POOL,
@@ -145,13 +151,17 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
     Peer("pydicom+pyjpegls", ("pydicom", "jpeg_ls"), frozenset({"jpegls"}),
          "as pydicom, `decoding_plugin=\"pyjpegls\"` (CharLS)",
          frame=pydicom_frame("pyjpegls"), all=pydicom_all("pyjpegls"), holds_gil=True),
-    Peer("pydicom+gdcm", ("pydicom", "gdcm"), frozenset({"jpegls", "j2k"}),
+    Peer("pydicom+pillow", ("pydicom", "PIL"), frozenset({"jpeg"}),
+         "as pydicom, `decoding_plugin=\"pillow\"` (8-bit DCT JPEG)",
+         frame=pydicom_frame("pillow"), all=pydicom_all("pillow")),  # Pillow drops the GIL
+    Peer("pydicom+gdcm", ("pydicom", "gdcm"), frozenset({"jpegls", "j2k", "jpeg"}),
          "as pydicom, `decoding_plugin=\"gdcm\"`; each thread pinned to one CPU",
          frame=pydicom_frame("gdcm"), all=pydicom_all("gdcm"), holds_gil=True),
     Peer("gdcm", ("gdcm",), ALL_CODECS,
          "python-gdcm `ImageRegionReader` + `BoxRegion` + `ReadIntoBuffer` (pool: a frame "
-         "range per thread; RLE: `ImageReader` whole file only); each thread pinned to one "
-         "CPU (GDCM's OpenJPEG starts a thread per CPU, no knob)",
+         "range per thread; RLE, 12-bit JPEG: `ImageReader` whole file only; YBR_FULL_422 "
+         "JPEG: YCbCr out, converted to RGB by pydicom); each thread pinned to one CPU "
+         "(GDCM's OpenJPEG starts a thread per CPU, no knob)",
          all=gdcm_all, holds_gil=True),
     Peer("dicomsdl", ("dicomsdl",), ALL_CODECS,
          "`dicomsdl.open(path)` + `copyFrameData(i, out[i])` (pool: a frame range per "
@@ -162,8 +172,8 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          "as imagecodecs, HTJ2K through `jpeg2k_decode` (OpenJPEG's HT decoder, the engine "
          "dicomframes uses)", all=imagecodecs_all("openjpeg")),
     Peer("engine: imagecodecs", ("imagecodecs",), COMPRESSED,
-         "imagecodecs (its own CharLS / OpenJPEG / OpenJPH builds) on frame k's codestream "
-         "into a preallocated array", frame=imagecodecs_engine()),
+         "imagecodecs (its own CharLS / OpenJPEG / OpenJPH / libjpeg-turbo builds) on frame "
+         "k's codestream into a preallocated array", frame=imagecodecs_engine()),
     Peer("engine: imagecodecs(openjpeg-ht)", ("imagecodecs",), frozenset({"htj2k"}),
          "as engine: imagecodecs, HTJ2K through OpenJPEG's HT decoder",
          frame=imagecodecs_engine("openjpeg")),

@@ -65,9 +65,9 @@ def prepare(factories: Mapping[K, Callable[[], Fn]]) -> tuple[dict[K, Fn], dict[
     return fns, timings
 
 
-def compare(out: Any, truth: np.ndarray) -> str | None:
-    """None when `out` equals `truth` (reshaped when the sizes match), else a short
-    description of the difference."""
+def compare(out: Any, truth: np.ndarray, tolerance: int = 0) -> str | None:
+    """None when `out` equals `truth` (reshaped when the sizes match), or differs by at
+    most `tolerance` anywhere (lossy data), else a short description of the difference."""
     a = np.asarray(out)
     if a.shape != truth.shape:
         if a.size != truth.size:
@@ -77,6 +77,11 @@ def compare(out: Any, truth: np.ndarray) -> str | None:
         return f"dtype {a.dtype} != {truth.dtype}"
     if np.array_equal(a, truth):
         return None
+    if tolerance:
+        diff = np.abs(a.astype(np.int64) - truth)
+        if diff.max() <= tolerance:
+            return None
+        return f"{int(np.count_nonzero(diff > tolerance))} values differ by > {tolerance}"
     return f"{int(np.count_nonzero(a != truth))} values differ"
 
 
