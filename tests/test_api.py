@@ -397,9 +397,9 @@ def test_close_unmaps_after_frames_were_read(big_file):
     f = dicomframes.open(path)
     copy = f.frame(1, copy=True)
     f.frames(threads=2, rescale=True)
-    assert _mapped(path) == 1
+    assert _mapped(path) == 1, "the file is mapped once"
     f.close()
-    assert _mapped(path) == 0
+    assert _mapped(path) == 0, "close() left the mapping in place"
     np.testing.assert_array_equal(copy, arr[1])
 
 
