@@ -195,3 +195,19 @@ def test_encoded_frame_from_path_matches_pydicom(corpus_file, name):
                 assert isinstance(encoded, memoryview)
             else:
                 assert isinstance(encoded, bytes)
+
+
+@pytest.mark.corpus("compressed", expect="pixels")
+def test_compressed_file_without_colour_conversion(corpus_entry, corpus_dir):
+    """``as_rgb=False`` keeps the stored colour (YCbCr for YBR_FULL / YBR_FULL_422), as
+    pydicom does with ``raw=True``: the manifest's ``sha256_raw`` (lossy files that another
+    decoder build may round differently are checked within their tolerance of the RGB
+    reference only, in test_compressed_file)."""
+    entry = corpus_entry
+    expected = entry["expected"]
+    with dicomframes.open(corpus_dir / entry["file"]) as f:
+        stack = f.frames(as_rgb=False, threads=2).reshape(expected["shape"])
+    if expected["sha256_raw"] == expected["sha256"] and entry.get("tolerance"):
+        check_against_manifest(stack, entry, corpus_dir)
+        return
+    assert manifest_sha256(stack) == expected["sha256_raw"], entry["file"]
