@@ -113,13 +113,6 @@ static dcf_status setup_frame(const dcf_jpeg_info *info, const dcf_frame_spec *s
                             "JPEG: component %u sampling %u x %u is not an integer "
                             "fraction of the maximum %u x %u", (unsigned)c->id,
                             (unsigned)c->h, (unsigned)c->v, f->hmax, f->vmax);
-        if (!lossless && ((f->hmax / c->h == 2 && f->vmax / c->v <= 2) ||
-                          (f->hmax / c->h == 1 && f->vmax / c->v == 2)))
-            /* libjpeg's smoothing ("fancy") upsampling applies to these
-             * ratios; this decoder only replicates. */
-            return dcf_fail(err, DCF_E_UNSUPPORTED, DCF_NO_TAG, at,
-                            "JPEG 12-bit DCT: component %u subsampled %u:%u is not "
-                            "supported", (unsigned)c->id, f->hmax / c->h, f->vmax / c->v);
         c->width = (uint32_t)(((uint64_t)f->columns * c->h + f->hmax - 1) / f->hmax);
         c->height = (uint32_t)(((uint64_t)f->rows * c->v + f->vmax - 1) / f->vmax);
         c->plane_w = f->mcux * c->h * block;
@@ -193,6 +186,74 @@ void jpeg_emit_line(const jpeg_frame *f, unsigned ci, uint32_t y, const uint16_t
     put_line(f->spec, f->dst, f->ncomp, ci, y, in, pt);
 }
 
+/* Line y of component c at full resolution. Lossless frames, and DCT ratios
+ * other than 2:1, replicate. DCT components subsampled 2:1 horizontally,
+ * vertically or both are interpolated as libjpeg(-turbo) does by default
+ * ("fancy" upsampling: 3/4 of the nearer and 1/4 of the farther sample,
+ * with its alternating rounding; lines above the first and below the last
+ * repeat them; 2:1 horizontally needs more than 2 samples, else it
+ * replicates). `line` has room for 2 * c->width + 2 samples. */
+static const uint16_t *upsampled_line(const jpeg_frame *f, const jpeg_component *c,
+                                      uint32_t y, uint16_t *line)
+{
+    const unsigned xs = f->hmax / c->h, ys = f->vmax / c->v;
+    const int dct = f->sof != JM_SOF3;
+    const uint32_t w = c->width;
+    const uint16_t *row = c->plane + (size_t)(y / ys) * c->plane_w;
+
+    if (dct && ys == 2 && (xs == 1 || (xs == 2 && w > 2))) {
+        const uint32_t iy = y / 2;
+        const int below = y & 1u;
+        const uint32_t oy = below ? (iy + 1 < c->height ? iy + 1 : iy) : (iy > 0 ? iy - 1 : 0);
+        const uint16_t *in0 = row, *in1 = c->plane + (size_t)oy * c->plane_w;
+        if (xs == 1) {
+            const int32_t bias = below ? 2 : 1;
+            for (uint32_t x = 0; x < w; x++)
+                line[x] = (uint16_t)((in0[x] * 3 + in1[x] + bias) >> 2);
+        } else {
+            int32_t last, this_sum = in0[0] * 3 + in1[0], next = in0[1] * 3 + in1[1];
+            uint16_t *out = line;
+            *out++ = (uint16_t)((this_sum * 4 + 8) >> 4);
+            *out++ = (uint16_t)((this_sum * 3 + next + 7) >> 4);
+            last = this_sum;
+            this_sum = next;
+            for (uint32_t x = 2; x < w; x++) {
+                next = in0[x] * 3 + in1[x];
+                *out++ = (uint16_t)((this_sum * 3 + last + 8) >> 4);
+                *out++ = (uint16_t)((this_sum * 3 + next + 7) >> 4);
+                last = this_sum;
+                this_sum = next;
+            }
+            *out++ = (uint16_t)((this_sum * 3 + last + 8) >> 4);
+            *out = (uint16_t)((this_sum * 4 + 7) >> 4);
+        }
+        return line;
+    }
+    if (dct && xs == 2 && ys == 1 && w > 2) {
+        uint16_t *out = line;
+        *out++ = row[0];
+        *out++ = (uint16_t)((row[0] * 3 + row[1] + 2) >> 2);
+        for (uint32_t x = 1; x + 1 < w; x++) {
+            const int32_t v = row[x] * 3;
+            *out++ = (uint16_t)((v + row[x - 1] + 1) >> 2);
+            *out++ = (uint16_t)((v + row[x + 1] + 2) >> 2);
+        }
+        *out++ = (uint16_t)((row[w - 1] * 3 + row[w - 2] + 1) >> 2);
+        *out = row[w - 1];
+        return line;
+    }
+    if (xs != 1) {
+        uint32_t x = 0, sx = 0;
+        while (x < f->columns) {
+            const uint16_t v = row[sx++];
+            for (unsigned k = 0; k < xs && x < f->columns; k++)
+                line[x++] = v;
+        }
+        return line;
+    }
+    return row;
+}
+
 /* The components not written out yet: upsampled by replication, then
  * put_line; a component decoded in place gets its point transform and
  * unused bits fixed where it is. */
@@ -205,7 +266,7 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
 
     for (unsigned ci = 0; ci < f->ncomp; ci++) {
         const jpeg_component *c = &f->comp[ci];
-        const unsigned xs = f->hmax / c->h, ys = f->vmax / c->v, pt = c->pt;
+        const unsigned pt = c->pt;
         if (c->ring)
             continue;
         if (c->in_output) {
@@ -217,18 +278,7 @@ static void write_output(const jpeg_frame *f, const dcf_frame_spec *spec, uint8_
             continue;
         }
         for (uint32_t y = 0; y < f->rows; y++) {
-            const uint16_t *row = c->plane + (size_t)(y / ys) * c->plane_w;
-            const uint16_t *in = row;
-            if (xs != 1) {
-                /* Replicate horizontally into the scratch line first. */
-                uint32_t x = 0, sx = 0;
-                while (x < f->columns) {
-                    const uint16_t v = row[sx++];
-                    for (unsigned k = 0; k < xs && x < f->columns; k++)
-                        line[x++] = v;
-                }
-                in = line;
-            }
+            const uint16_t *in = upsampled_line(f, c, y, line);
             put_line(spec, dst, f->ncomp, ci, y, in, pt);
         }
     }
@@ -352,8 +402,14 @@ dcf_status dcf_jpeg_decode(const uint8_t *src, size_t size, const dcf_frame_spec
     {
         /* A line for horizontal replication. */
         uint16_t *line = NULL;
-        if (frame.hmax > 1) {
-            line = malloc((size_t)frame.columns * sizeof(uint16_t));
+        if (frame.hmax > 1 || frame.vmax > 1) {
+            /* Room for a line replicated (columns) or interpolated
+             * (2 * width + 2 of the widest component). */
+            size_t n = frame.columns;
+            for (unsigned i = 0; i < frame.ncomp; i++)
+                if (2u * (size_t)frame.comp[i].width + 2u > n)
+                    n = 2u * (size_t)frame.comp[i].width + 2u;
+            line = malloc(n * sizeof(uint16_t));
             if (line == NULL) {
                 status = dcf_fail(err, DCF_E_NO_MEMORY, DCF_NO_TAG, pos,
                                   "JPEG: cannot allocate a line of %u samples",

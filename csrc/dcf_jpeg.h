@@ -9,8 +9,10 @@
  *
  * Output: interleaved (rows, columns, samples) or planar per the spec, in the
  * container of spec->bits_allocated (8 or 16). Components with sampling
- * factors below the frame's maximum are upsampled by replication (as
- * libjpeg-turbo does for factors other than 2:1). No colour conversion.
+ * factors below the frame's maximum are upsampled as libjpeg-turbo does by
+ * default: interpolated ("fancy") for 12-bit DCT components subsampled 2:1
+ * (h2v1, h2v2, h1v2), replicated otherwise and in lossless frames. No
+ * colour conversion: components come out as stored (YCbCr stays YCbCr).
  * Values as pydicom 3 returns them for JPEG: the decoded word (lossless:
  * modulo 2^16, shifted back by the point transform), then the bits above
  * Bits Stored cleared (Pixel Representation 0) or sign-filled (1).

@@ -114,6 +114,27 @@ static dcf_status overrun(const jpeg_bits *b, uint32_t y, dcf_error *err)
         }                                                                          \
     } while (0)
 
+/* NEXT_DIFF without the refill check: the caller made sure `cnt` holds at
+ * least JPEG_DIFF_BITS bits; after the slow path the buffer is topped up. */
+#define NEXT_DIFF_FILLED(D, CODER, NEED)                                           \
+    do {                                                                           \
+        const int32_t e_ = (CODER)->fast[buf >> (64 - JPEG_DIFF_BITS)];            \
+        if (e_ != 0) {                                                             \
+            buf <<= (unsigned)e_ & 0xFFu;                                          \
+            cnt -= (unsigned)e_ & 0xFFu;                                           \
+            (D) = e_ >> 8;                                                         \
+        } else {                                                                   \
+            b->buf = buf;                                                          \
+            b->count = cnt;                                                        \
+            if (decode_diff(b, (CODER), &(D)) < 0)                                 \
+                return -1;                                                         \
+            if (b->count < (NEED))                                                 \
+                jpeg_bits_fill(b);                                                 \
+            buf = b->buf;                                                          \
+            cnt = b->count;                                                        \
+        }                                                                          \
+    } while (0)
+
 /* The rest of a line, samples [x0, x1) with x0 >= 1, where the prediction
  * only depends on the predictor; Ra is carried from the previous sample. */
 #define LINE_LOOP(EXPR)                                                            \
@@ -254,7 +275,7 @@ static dcf_status single_scan(jpeg_bits *b, const jpeg_frame *f, unsigned ci,
         (void)ra;                                                                  \
         (void)rb;                                                                  \
         (void)rc;                                                                  \
-        NEXT_DIFF(d, (CODER));                                                     \
+        NEXT_DIFF_FILLED(d, (CODER), 3u * JPEG_DIFF_BITS);                         \
         (ROW)[x] = (uint16_t)((EXPR) + d);                                         \
     } while (0)
 
@@ -265,6 +286,14 @@ static dcf_status single_scan(jpeg_bits *b, const jpeg_frame *f, unsigned ci,
         uint16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];                      \
         const uint16_t *u0 = ups[0], *u1 = ups[1], *u2 = ups[2];                   \
         for (uint32_t x = x0; x < x1; x++) {                                       \
+            /* Enough bits for three lookups; the slow path tops up itself. */     \
+            if (cnt < 3u * JPEG_DIFF_BITS) {                                       \
+                b->buf = buf;                                                      \
+                b->count = cnt;                                                    \
+                jpeg_bits_fill(b);                                                 \
+                buf = b->buf;                                                      \
+                cnt = b->count;                                                    \
+            }                                                                      \
             ONE_OF_THREE(EXPR, r0, u0, &coders[0]);                                \
             ONE_OF_THREE(EXPR, r1, u1, &coders[1]);                                \
             ONE_OF_THREE(EXPR, r2, u2, &coders[2]);                                \

@@ -371,6 +371,21 @@ def test_12bit_lossy_equals_imagecodecs(shape):
     np.testing.assert_array_equal(out[..., 0], imagecodecs.jpeg8_decode(src))
 
 
+@pytest.mark.parametrize("subsampling", ["444", "422", "420", "440", "411"])
+@pytest.mark.parametrize("shape", [(16, 16), (17, 23), (5, 7), (2, 2), (1, 1), (33, 2)])
+def test_12bit_lossy_subsampled_equals_imagecodecs(subsampling, shape):
+    """YCbCr 12-bit DCT with subsampled chroma: 2:1 ratios interpolated ("fancy"), 4:1
+    replicated, exactly as libjpeg-turbo (asked for YCbCr out, no colour conversion)."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    rng = np.random.default_rng(20)
+    data = (np.cumsum(rng.integers(0, 4096, size=(*shape, 3)), axis=1) // 8 % 4096)
+    src = imagecodecs.jpeg8_encode(data.astype(np.uint16), level=90, bitspersample=12,
+                                   subsampling=subsampling)
+    expected = imagecodecs.jpeg8_decode(src, colorspace="YCbCr", outcolorspace="YCbCr")
+    out = decode(src, *shape, 3, 16, 12, photometric="YBR_FULL")
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_unaligned_output_buffer():
     rng = np.random.default_rng(19)
     for ncomp in (1, 3):

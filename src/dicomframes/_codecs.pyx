@@ -172,8 +172,9 @@ def decode_jpeg_own(const unsigned char[::1] src not None, out, rows, columns,
     """Decode one JPEG lossless (SOF3) or 12-bit DCT (SOF0/SOF1) frame into `out`
     with our own decoder.
 
-    Bits allocated 8 or 16. Subsampled components are upsampled by
-    replication; no colour conversion. As pydicom does for JPEG, the bits above
+    Bits allocated 8 or 16. Subsampled components are upsampled as
+    libjpeg-turbo does by default (interpolated for 12-bit DCT components
+    subsampled 2:1, else replicated); no colour conversion. As pydicom does for JPEG, the bits above
     Bits Stored are cleared (Pixel Representation 0) or sign-filled (1). Other
     JPEG processes (8-bit DCT, progressive, arithmetic, hierarchical) raise
     UnsupportedError.
