@@ -26,6 +26,8 @@ cdef enum codec_kind:
     CODEC_JLS
     CODEC_J2K
     CODEC_JPEG_OWN
+    CODEC_JPEG8
+    CODEC_JPEG
 
 # (0028,0004) Photometric Interpretation -> enum dcf_photometric
 PHOTOMETRIC = {
@@ -88,8 +90,12 @@ cdef int fill_spec(dcf_frame_spec *spec, object rows, object columns,
 
 
 cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
-                const dcf_frame_spec *spec, int reduce, int threads) except -1:
+                const dcf_frame_spec *spec, int reduce, int threads, int to_rgb=1,
+                int *colour_done=NULL) except -1:
+    """Decode `src` into the buffer `out` with the GIL released. `reduce` reaches
+    J2K and JPEG, `threads` J2K, `to_rgb` and `colour_done` JPEG."""
     cdef Py_buffer view
+    cdef int done = 0
     cdef dcf_error err
     cdef dcf_status status
     cdef size_t src_size = src.shape[0]
@@ -113,6 +119,13 @@ cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
             elif kind == CODEC_JPEG_OWN:
                 status = dcf_jpeg_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                          <size_t>view.len, &err)
+            elif kind == CODEC_JPEG8:
+                status = dcf_jpeg8_decode(src_data, src_size, spec, to_rgb, reduce,
+                                          <uint8_t *>view.buf, <size_t>view.len, &err)
+            elif kind == CODEC_JPEG:
+                status = dcf_jpeg_any_decode(src_data, src_size, spec, to_rgb, reduce,
+                                             <uint8_t *>view.buf, <size_t>view.len, &done,
+                                             &err)
             else:
                 status = dcf_j2k_decode(src_data, src_size, spec, <uint8_t *>view.buf,
                                         <size_t>view.len, reduce, threads, &err)
@@ -120,6 +133,8 @@ cdef int decode(codec_kind kind, const unsigned char[::1] src, object out,
         PyBuffer_Release(&view)
     if status != DCF_OK:
         raise error_from(&err)
+    if colour_done != NULL:
+        colour_done[0] = done
     return 0
 
 
@@ -233,31 +248,10 @@ def decode_jpeg8(const unsigned char[::1] src not None, out, rows, columns,
     size, ceil(full / 2**reduce). 12-bit and lossless JPEG raise UnsupportedError.
     """
     cdef dcf_frame_spec spec
-    cdef Py_buffer view
-    cdef dcf_error err
-    cdef dcf_status status
-    cdef size_t src_size = src.shape[0]
-    cdef const uint8_t *src_data = EMPTY
-    cdef int to_rgb = 1 if as_rgb else 0
-    cdef int r
     fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
               pixel_representation, photometric, planar_configuration)
-    r = <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE)
-    if src_size > 0:
-        src_data = &src[0]
-    try:
-        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
-    except (BufferError, TypeError, ValueError) as exc:
-        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
-    dcf_error_clear(&err)
-    try:
-        with nogil:
-            status = dcf_jpeg8_decode(src_data, src_size, &spec, to_rgb, r,
-                                      <uint8_t *>view.buf, <size_t>view.len, &err)
-    finally:
-        PyBuffer_Release(&view)
-    if status != DCF_OK:
-        raise error_from(&err)
+    decode(CODEC_JPEG8, src, out, &spec,
+           <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE), 1, 1 if as_rgb else 0)
 
 
 # ---- the JPEG transfer syntaxes: each frame routed by its SOF (csrc/dcf_jpeg_any.h) -----
@@ -273,31 +267,10 @@ def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
     frames only; the others raise UnsupportedError for it.
     """
     cdef dcf_frame_spec spec
-    cdef Py_buffer view
-    cdef dcf_error err
-    cdef dcf_status status
-    cdef size_t src_size = src.shape[0]
-    cdef const uint8_t *src_data = EMPTY
-    cdef int to_rgb = 1 if as_rgb else 0
     cdef int colour_done = 0
-    cdef int r
     fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
               pixel_representation, photometric, planar_configuration)
-    r = <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE)
-    if src_size > 0:
-        src_data = &src[0]
-    try:
-        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
-    except (BufferError, TypeError, ValueError) as exc:
-        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
-    dcf_error_clear(&err)
-    try:
-        with nogil:
-            status = dcf_jpeg_any_decode(src_data, src_size, &spec, to_rgb, r,
-                                         <uint8_t *>view.buf, <size_t>view.len,
-                                         &colour_done, &err)
-    finally:
-        PyBuffer_Release(&view)
-    if status != DCF_OK:
-        raise error_from(&err)
+    decode(CODEC_JPEG, src, out, &spec,
+           <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE), 1, 1 if as_rgb else 0,
+           &colour_done)
     return bool(colour_done)
