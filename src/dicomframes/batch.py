@@ -120,23 +120,32 @@ def run_parallel(task: Callable[[int], None], count: int, threads: int) -> None:
         return
     blocks = _Blocks(count, workers)
     failures: list[tuple[int, BaseException]] = []
+    # The task reaches the pool threads through this list, emptied once the work is
+    # done: a pool thread may still hold its work item (and so `work`) for a moment
+    # after the caller returns, and must not keep the task's data (a file's mapping,
+    # through its frame source) alive with it.
+    tasks = [task]
 
     def work(worker: int) -> None:
+        run = tasks[0]
         while True:
             position = blocks.take(worker)
             if position is None:
                 return
             try:
-                task(position)
+                run(position)
             except BaseException as exc:  # re-raised in the caller below
                 failures.append((position, exc))
                 blocks.failed(position)
 
     pool = _executor(workers - 1)
     futures = [pool.submit(work, worker) for worker in range(1, workers)]
-    work(0)
-    for future in futures:
-        if not future.cancel():  # still queued: its block was taken over, drop it
-            future.result()
+    try:
+        work(0)
+        for future in futures:
+            if not future.cancel():  # still queued: its block was taken over, drop it
+                future.result()
+    finally:
+        tasks.clear()
     if failures:
         raise min(failures, key=lambda failure: failure[0])[1]
