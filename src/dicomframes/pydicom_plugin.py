@@ -1,7 +1,7 @@
 """dicomframes as a pydicom (>= 3.0) pixel data decoding plugin.
 
     import dicomframes.pydicom_plugin as dcf_plugin
-    dcf_plugin.install()                 # tried first for RLE, JPEG-LS, JPEG 2000, HTJ2K
+    dcf_plugin.install()                 # tried first for RLE, JPEG, JPEG-LS, J2K, HTJ2K
     ds.pixel_array                       # decoded by dicomframes' C codecs
     ds.pixel_array_options(decoding_plugin="dicomframes")   # ... or only by dicomframes
     dcf_plugin.uninstall()
@@ -23,6 +23,10 @@ is described to pydicom through the runner options, as those plugins do:
   transform belongs to the codec): ``photometric_interpretation`` RGB;
 * YBR_FULL / YBR_FULL_422 are returned as decoded: pydicom converts them to
   RGB unless ``as_rgb=False``, exactly as for the other plugins;
+* JPEG (baseline, extended, lossless) samples are returned as stored, in the
+  Bits Allocated container: YCbCr stays YCbCr and pydicom converts it, as with
+  its Pillow plugin (equal to pydicom + Pillow on every 8-bit file of the
+  conformance corpus);
 * sign and unused-bit corrections are already applied by the C codecs (the
   same arithmetic as pydicom's ``_apply_sign_correction`` and
   ``_correct_unused_bits``). pydicom's own corrections are left switched on:
@@ -60,7 +64,8 @@ __all__ = [
 PLUGIN_LABEL = "dicomframes"
 
 # The syntaxes this plugin decodes.
-_UIDS = (uids.RLE_LOSSLESS, uids.JPEG_LS_LOSSLESS, uids.JPEG_LS_NEAR_LOSSLESS,
+_UIDS = (uids.RLE_LOSSLESS, uids.JPEG_BASELINE, uids.JPEG_EXTENDED, uids.JPEG_LOSSLESS,
+         uids.JPEG_LOSSLESS_SV1, uids.JPEG_LS_LOSSLESS, uids.JPEG_LS_NEAR_LOSSLESS,
          uids.JPEG_2000_LOSSLESS, uids.JPEG_2000, uids.HTJ2K_LOSSLESS, uids.HTJ2K_LOSSLESS_RPCL,
          uids.HTJ2K)
 
@@ -153,7 +158,12 @@ def _decode_frame(src: bytes, runner: Any) -> bytearray:
     pixel_representation = runner.pixel_representation
     photometric = str(get("photometric_interpretation", runner.photometric_interpretation))
     correct_sign = True
-    if codec == "rle":
+    if codec == "jpeg":
+        # Colour as pydicom's Pillow plugin leaves it: the stored components (YCbCr
+        # stays YCbCr), converted by pydicom itself when the photometric
+        # interpretation says YBR_FULL(_422); samples in the Bits Allocated container.
+        bits_allocated = get("bits_allocated", runner.bits_allocated)
+    elif codec == "rle":
         if runner.get_option("rle_segment_order", ">") != ">":
             raise NotImplementedError(
                 "the dicomframes plugin only decodes RLE segments in the standard "
