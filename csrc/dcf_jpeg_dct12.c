@@ -156,11 +156,41 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
     }
 }
 
+/* AC symbols with their extra bits in one lookup: for the next
+ * JPEG_FAST_BITS bits, (value << 16) | (run << 8) | bits used, with bit 12
+ * set for EOB / ZRL (no extra bits; run 0 or 15); 0 when code and extra bits
+ * do not both fit (the general path decodes those). */
+#define AC_NOVALUE 0x1000
+static void build_ac_fast(const jpeg_huff *h, int32_t *table)
+{
+    for (uint32_t j = 0; j < (1u << JPEG_FAST_BITS); j++) {
+        const unsigned e = h->fast[j];
+        unsigned len, sym, s, r;
+        table[j] = 0;
+        if (e == 0)
+            continue;
+        len = e >> 8;
+        sym = e & 0xFFu;
+        r = sym >> 4;
+        s = sym & 15u;
+        if (s == 0) {
+            if (r == 0 || r == 15)
+                table[j] = (int32_t)(AC_NOVALUE | (r << 8) | len);
+            continue;
+        }
+        if (len + s <= JPEG_FAST_BITS) {
+            const uint32_t v = (j >> (JPEG_FAST_BITS - len - s)) & ((1u << s) - 1u);
+            const int32_t value = jpeg_extend(v, s);
+            table[j] = (int32_t)(((uint32_t)value << 16) | (r << 8) | (len + s));
+        }
+    }
+}
+
 /* One block's coefficients (natural order) from the entropy-coded data.
  * Returns 1 if it has AC coefficients, 0 if only DC, -1 for an undefined
  * code or a DC category above 15. */
-static int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huff *ac,
-                        int32_t *last_dc, int16_t *coef)
+static inline int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huff *ac,
+                               const int32_t *ac_fast, int32_t *last_dc, int16_t *coef)
 {
     int s, has_ac = 0;
 
@@ -177,8 +207,27 @@ static int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huff *ac,
     coef[0] = (int16_t)(uint16_t)(uint32_t)*last_dc;
     for (unsigned k = 1; k < 64; k++) {
         unsigned r;
+        int32_t e;
+        /* At least 32 bits: a code (<= 16) and its extra bits (<= 15). */
         if (b->count < 32)
             jpeg_bits_fill(b);
+        e = ac_fast[b->buf >> (64 - JPEG_FAST_BITS)];
+        if (e != 0) {
+            const unsigned used = (unsigned)e & 0xFFu;
+            b->buf <<= used;
+            b->count -= used;
+            r = ((unsigned)e >> 8) & 15u;
+            if (e & AC_NOVALUE) {
+                if (r != 15)
+                    break;
+                k += 15;
+                continue;
+            }
+            k += r;
+            coef[dcf_jpeg_zigzag[k]] = (int16_t)(e >> 16);
+            has_ac = 1;
+            continue;
+        }
         s = jpeg_huff_decode(b, ac);
         if (s < 0)
             return -1;
@@ -226,6 +275,7 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
     uint32_t restarts_left = ri;
     int32_t last_dc[DCF_JPEG_MAX_COMPONENTS] = {0, 0, 0, 0};
     int16_t coef[64];
+    int32_t ac_fast[DCF_JPEG_MAX_COMPONENTS][1u << JPEG_FAST_BITS];
     uint32_t mcux, mcuy;
     jpeg_bits b;
 
@@ -244,6 +294,8 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
                             "JPEG 12-bit DCT: component %u is coded in two scans",
                             (unsigned)c->id);
     }
+    for (unsigned i = 0; i < s->ns; i++)
+        build_ac_fast(&t->ac[s->ta[i]], ac_fast[i]);
     if (s->ns == 1) {
         const jpeg_component *c = &f->comp[s->ci[0]];
         mcux = (c->width + 7u) / 8u;
@@ -274,7 +326,8 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
                         const size_t by = (size_t)my * bv + v, bx = (size_t)mx * bh + h;
                         uint16_t *block = c->plane + by * 8u * c->plane_w + bx * 8u;
                         const int kind = decode_block(&b, &t->dc[s->td[i]],
-                                                      &t->ac[s->ta[i]], &last_dc[i], coef);
+                                                      &t->ac[s->ta[i]], ac_fast[i],
+                                                      &last_dc[i], coef);
                         if (kind < 0)
                             return bad_block(&b, err);
                         if (kind == 0)
