@@ -114,9 +114,8 @@ static void idct_dc_only(int16_t dc, const uint16_t *q, uint16_t *out, size_t st
             out[(size_t)r * stride + k] = v;
 }
 
-void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, size_t stride)
+static void idct_cols64(const int16_t *coef, const uint16_t *q, int32_t *ws)
 {
-    int32_t ws[64];
     int64_t o[8];
 
     /* Columns: dequantise, transform, keep PASS1_BITS extra bits. */
@@ -138,6 +137,12 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
         for (int r = 0; r < 8; r++)
             ws[r * 8 + c] = to_int32(descale(o[r], CONST_BITS - PASS1_BITS));
     }
+}
+
+static void idct_rows64(const int32_t *ws, uint16_t *out, size_t stride)
+{
+    int64_t o[8];
+
     /* Rows: transform, descale by the remaining bits and 8, range-limit. */
     for (int r = 0; r < 8; r++) {
         const int32_t *w = ws + r * 8;
@@ -154,6 +159,114 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
         for (int k = 0; k < 8; k++)
             dst[k] = range_limit(descale(o[k], CONST_BITS + PASS1_BITS + 3));
     }
+}
+
+
+/* The same transform in 32-bit arithmetic, eight lanes at once (the
+ * compiler vectorises the loops over `l`). Each output of idct_1d is a
+ * linear form in its inputs whose coefficients' absolute values add up to at
+ * most IDCT_L1 (61214, from the unit vectors); with every input within
+ * IDCT_LIMIT the exact result plus the rounding term lies in int32, so the
+ * sums taken modulo 2^32 (unsigned, no overflow) and the arithmetic shift
+ * give exactly the 64-bit values. Blocks or passes with larger inputs take
+ * the 64-bit path above. */
+#define IDCT_LIMIT 35000
+
+/* in[j * 8 + l]: input j of lane l; o[k * 8 + l]: output k, not descaled. */
+static inline void idct_8x(const int32_t *in, uint32_t *o)
+{
+    for (int l = 0; l < 8; l++) {
+        const uint32_t i0 = (uint32_t)in[l], i1 = (uint32_t)in[8 + l],
+                       i2 = (uint32_t)in[16 + l], i3 = (uint32_t)in[24 + l],
+                       i4 = (uint32_t)in[32 + l], i5 = (uint32_t)in[40 + l],
+                       i6 = (uint32_t)in[48 + l], i7 = (uint32_t)in[56 + l];
+        uint32_t z1, z2, z3, z4, z5, t0, t1, t2, t3, t10, t11, t12, t13;
+
+        z1 = (i2 + i6) * 4433u;
+        t2 = z1 - i6 * 15137u;
+        t3 = z1 + i2 * 6270u;
+        t0 = (i0 + i4) << CONST_BITS;
+        t1 = (i0 - i4) << CONST_BITS;
+        t10 = t0 + t3;
+        t13 = t0 - t3;
+        t11 = t1 + t2;
+        t12 = t1 - t2;
+
+        z1 = i7 + i1;
+        z2 = i5 + i3;
+        z3 = i7 + i3;
+        z4 = i5 + i1;
+        z5 = (z3 + z4) * 9633u;
+        t0 = i7 * 2446u;
+        t1 = i5 * 16819u;
+        t2 = i3 * 25172u;
+        t3 = i1 * 12299u;
+        z1 *= 0u - 7373u;
+        z2 *= 0u - 20995u;
+        z3 *= 0u - 16069u;
+        z4 *= 0u - 3196u;
+        z3 += z5;
+        z4 += z5;
+        t0 += z1 + z3;
+        t1 += z2 + z4;
+        t2 += z2 + z3;
+        t3 += z1 + z4;
+
+        o[l] = t10 + t3;
+        o[56 + l] = t10 - t3;
+        o[8 + l] = t11 + t2;
+        o[48 + l] = t11 - t2;
+        o[16 + l] = t12 + t1;
+        o[40 + l] = t12 - t1;
+        o[24 + l] = t13 + t0;
+        o[32 + l] = t13 - t0;
+    }
+}
+
+void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, size_t stride)
+{
+    int32_t in[64], ws[64], wt[64];
+    uint32_t o[64];
+    uint16_t v[64];
+    int big = 0;
+
+    /* coef * q always fits in int32 (|coef| <= 32768, q <= 65535). */
+    for (int i = 0; i < 64; i++) {
+        in[i] = (int32_t)coef[i] * (int32_t)q[i];
+        big |= (uint32_t)in[i] + IDCT_LIMIT > 2u * IDCT_LIMIT;
+    }
+    if (big) {
+        idct_cols64(coef, q, ws);
+    } else {
+        /* Columns: lane = column, input j = row j. */
+        idct_8x(in, o);
+        for (int i = 0; i < 64; i++)
+            ws[i] = (int32_t)(o[i] + (1u << (CONST_BITS - PASS1_BITS - 1))) >>
+                    (CONST_BITS - PASS1_BITS);
+    }
+    big = 0;
+    for (int r = 0; r < 8; r++)
+        for (int c = 0; c < 8; c++) {
+            wt[c * 8 + r] = ws[r * 8 + c];
+            big |= (uint32_t)ws[r * 8 + c] + IDCT_LIMIT > 2u * IDCT_LIMIT;
+        }
+    if (big) {
+        idct_rows64(ws, out, stride);
+        return;
+    }
+    /* Rows: lane = row, input j = column j; output k of row r at o[k*8+r].
+     * Range limit as range_limit(): u = (x + 2048) mod 16384 is the signed
+     * value s + 2048 when below 10240 and s + 2048 + 16384 above. */
+    idct_8x(wt, o);
+    for (int i = 0; i < 64; i++) {
+        const uint32_t x = (uint32_t)((int32_t)(o[i] + (1u << (CONST_BITS + PASS1_BITS + 2))) >>
+                                      (CONST_BITS + PASS1_BITS + 3));
+        const uint32_t u = (x + 2048u) & (4u * 4096u - 1u);
+        v[i] = (uint16_t)(u < 4096u ? u : u < 10240u ? 4095u : 0u);
+    }
+    for (int r = 0; r < 8; r++)
+        for (int k = 0; k < 8; k++)
+            out[(size_t)r * stride + k] = v[k * 8 + r];
 }
 
 /* AC symbols with their extra bits in one lookup: for the next
