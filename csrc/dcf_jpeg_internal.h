@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dcf_jpeg.h"
 
@@ -71,9 +72,15 @@ static inline void jpeg_bits_fill(jpeg_bits *b)
 {
     if (!b->at_marker && b->size - b->pos >= 8) {
         const uint8_t *p = b->src + b->pos;
-        uint64_t w = 0, inv;
+        uint64_t w, inv;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&w, p, 8);  /* one load, then big-endian order */
+        w = __builtin_bswap64(w);
+#else
+        w = 0;
         for (int i = 0; i < 8; i++)
             w = (w << 8) | p[i];
+#endif
         inv = ~w;
         if (((inv - 0x0101010101010101ull) & ~inv & 0x8080808080808080ull) == 0) {
             const unsigned n = (64u - b->count) >> 3; /* whole bytes that fit */
