@@ -223,6 +223,12 @@ static inline void idct_8x(const int32_t *in, uint32_t *o)
     }
 }
 
+/* With GCC or Clang on x86-64 (ELF, ifunc), an AVX2 clone is picked at load
+ * time where the CPU has it: eight 32-bit lanes in one register. */
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(DCF_NO_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, size_t stride)
 {
     int32_t in[64], ws[64], wt[64];
@@ -259,10 +265,12 @@ void jpeg_idct_islow12(const int16_t *coef, const uint16_t *q, uint16_t *out, si
      * value s + 2048 when below 10240 and s + 2048 + 16384 above. */
     idct_8x(wt, o);
     for (int i = 0; i < 64; i++) {
-        const uint32_t x = (uint32_t)((int32_t)(o[i] + (1u << (CONST_BITS + PASS1_BITS + 2))) >>
-                                      (CONST_BITS + PASS1_BITS + 3));
-        const uint32_t u = (x + 2048u) & (4u * 4096u - 1u);
-        v[i] = (uint16_t)(u < 4096u ? u : u < 10240u ? 4095u : 0u);
+        /* |x| < 2^14 here, so x + 2048 and the compares stay signed. */
+        const int32_t x = (int32_t)(o[i] + (1u << (CONST_BITS + PASS1_BITS + 2))) >>
+                          (CONST_BITS + PASS1_BITS + 3);
+        const int32_t u = (x + 2048) & (4 * 4096 - 1);
+        const int32_t m = u > 4095 ? 4095 : u;
+        v[i] = (uint16_t)(u >= 10240 ? 0 : m);
     }
     for (int r = 0; r < 8; r++)
         for (int k = 0; k < 8; k++)
