@@ -307,6 +307,31 @@ static void build_ac_fast(const jpeg_huff *h, int32_t *table)
     }
 }
 
+/* A symbol ac_fast did not resolve, at coefficient k: its coefficient or
+ * run. Returns the index the loop continues from (k of the last position
+ * consumed; 64 after EOB), or 0 for an undefined code. */
+static unsigned decode_ac_slow(jpeg_bits *b, const jpeg_huff *ac, int16_t *coef, unsigned k,
+                               int *has_ac)
+{
+    int s = jpeg_huff_decode(b, ac);
+    unsigned r;
+    if (s < 0)
+        return 0;
+    r = (unsigned)s >> 4;
+    s &= 15;
+    if (s != 0) {
+        const uint32_t v = jpeg_get_bits(b, (unsigned)s);
+        k += r;
+        /* Runs past the last coefficient land on it, as in IJG. */
+        coef[dcf_jpeg_zigzag[k]] = (int16_t)jpeg_extend(v, (unsigned)s);
+        *has_ac = 1;
+        return k;
+    }
+    if (r != 15)
+        return 64;
+    return k + 15;
+}
+
 /* One block's coefficients (natural order) from the entropy-coded data.
  * Returns 1 if it has AC coefficients, 0 if only DC, -1 for an undefined
  * code or a DC category above 15. */
@@ -326,45 +351,48 @@ static inline int decode_block(jpeg_bits *b, const jpeg_huff *dc, const jpeg_huf
         *last_dc = (int32_t)((uint32_t)*last_dc + (uint32_t)jpeg_extend(v, (unsigned)s));
     }
     coef[0] = (int16_t)(uint16_t)(uint32_t)*last_dc;
-    for (unsigned k = 1; k < 64; k++) {
-        unsigned r;
-        int32_t e;
-        /* At least 32 bits: a code (<= 16) and its extra bits (<= 15). */
-        if (b->count < 32)
-            jpeg_bits_fill(b);
-        e = ac_fast[b->buf >> (64 - JPEG_FAST_BITS)];
-        if (e != 0) {
-            const unsigned used = (unsigned)e & 0xFFu;
-            b->buf <<= used;
-            b->count -= used;
-            r = ((unsigned)e >> 8) & 15u;
-            if (e & AC_NOVALUE) {
-                if (r != 15)
-                    break;
-                k += 15;
+    {
+        /* The reader's buffer in locals while symbols come from ac_fast. */
+        uint64_t buf = b->buf;
+        unsigned cnt = b->count;
+        for (unsigned k = 1; k < 64; k++) {
+            int32_t e;
+            unsigned r;
+            /* At least 32 bits: a code (<= 16) and its extra bits (<= 15). */
+            if (cnt < 32) {
+                b->buf = buf;
+                b->count = cnt;
+                jpeg_bits_fill(b);
+                buf = b->buf;
+                cnt = b->count;
+            }
+            e = ac_fast[buf >> (64 - JPEG_FAST_BITS)];
+            if (e != 0) {
+                const unsigned used = (unsigned)e & 0xFFu;
+                buf <<= used;
+                cnt -= used;
+                r = ((unsigned)e >> 8) & 15u;
+                if (e & AC_NOVALUE) {
+                    if (r != 15)
+                        break;
+                    k += 15;
+                    continue;
+                }
+                k += r;
+                coef[dcf_jpeg_zigzag[k]] = (int16_t)(e >> 16);
+                has_ac = 1;
                 continue;
             }
-            k += r;
-            coef[dcf_jpeg_zigzag[k]] = (int16_t)(e >> 16);
-            has_ac = 1;
-            continue;
+            b->buf = buf;
+            b->count = cnt;
+            k = decode_ac_slow(b, ac, coef, k, &has_ac);
+            if (k == 0)
+                return -1;
+            buf = b->buf;
+            cnt = b->count;
         }
-        s = jpeg_huff_decode(b, ac);
-        if (s < 0)
-            return -1;
-        r = (unsigned)s >> 4;
-        s &= 15;
-        if (s != 0) {
-            const uint32_t v = jpeg_get_bits(b, (unsigned)s);
-            k += r;
-            /* Runs past the last coefficient land on it, as in IJG. */
-            coef[dcf_jpeg_zigzag[k]] = (int16_t)jpeg_extend(v, (unsigned)s);
-            has_ac = 1;
-        } else {
-            if (r != 15)
-                break;
-            k += 15;
-        }
+        b->buf = buf;
+        b->count = cnt;
     }
     return has_ac;
 }
