@@ -223,9 +223,10 @@ static inline void idct_8x(const int32_t *in, uint32_t *o)
     }
 }
 
-/* With GCC or Clang on x86-64 (ELF, ifunc), an AVX2 clone is picked at load
+/* With GCC or Clang on x86-64 glibc (ELF, ifunc), an AVX2 clone is picked at load
  * time where the CPU has it: eight 32-bit lanes in one register. */
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && \
+    (defined(__GNUC__) || defined(__clang__)) && \
     !defined(DCF_NO_TARGET_CLONES)
 __attribute__((target_clones("avx2", "default")))
 #endif
