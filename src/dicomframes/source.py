@@ -98,7 +98,12 @@ class Source:
             self._deflated = view.tobytes()
         view.release()
         self.buffer = memoryview(b"".join(parts))
-        if self._mapping is not None:  # the inflated copy is all that is read from now on
+        self._unmap()  # the inflated copy is all that is read from now on
+
+    def _unmap(self) -> None:
+        """Close the mapping, if any. A slice of it still alive elsewhere (a view
+        handed out, a traceback) keeps it mapped until that goes."""
+        if self._mapping is not None:
             try:
                 self._mapping.close()
             except BufferError:
@@ -116,12 +121,7 @@ class Source:
             buffer.release()
         except BufferError:
             return  # views still use it; the mapping goes with the last of them
-        if self._mapping is not None:
-            try:
-                self._mapping.close()
-            except BufferError:
-                pass  # a traceback still holds a view; the mapping goes with it
-            self._mapping = None
+        self._unmap()
 
     def reopen_argument(self) -> str | bytes:
         """What `open()` needs to open this file again in another process: the

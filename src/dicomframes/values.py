@@ -114,7 +114,7 @@ def decode_value(raw: bytes, vr: str, *, big_endian: bool = False,
     return bytes(raw)
 
 
-def _to_int(text: str) -> int:
+def _to_int(text: str | bytes) -> int:
     # IS is a decimal integer string; some writers add a fractional ".0".
     try:
         return int(text)
@@ -143,12 +143,9 @@ def first_is(raw: bytes | memoryview) -> int | None:
         return None
     text = bytes(raw).split(b"\\")[0].strip(b" \x00")
     try:
-        return int(text)
-    except ValueError:
-        try:
-            return int(float(text))
-        except (ValueError, OverflowError):  # not a number, nan, inf
-            return None
+        return _to_int(text)
+    except (ValueError, OverflowError):  # not a number, nan, inf
+        return None
 
 
 def first_cs(raw: bytes | memoryview) -> str | None:
