@@ -347,11 +347,11 @@ def codec_for(ts: TransferSyntax) -> Decoder:
 def _decode_jpeg(decode: Callable[..., bool], args: Callable[..., tuple], data: Any,
                  out: np.ndarray, p: PixelDescription, reduce: int, threads: int,
                  as_rgb: bool) -> None:
-    # libjpeg converts YCbCr itself: to RGB unless the caller keeps YBR_FULL(_422)
-    # as stored (as Pillow under pydicom). Our lossless / 12-bit decoder converts
-    # nothing: a YBR_FULL frame is converted here, as native data is.
-    ybr = p.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422")
-    done = decode(data, out, *args(p, reduce), as_rgb=as_rgb or not ybr, reduce=reduce)
+    # libjpeg converts YCbCr itself (3 components only): to RGB unless the caller
+    # keeps YBR_FULL(_422) as stored (as Pillow under pydicom). Our lossless / 12-bit
+    # decoder converts nothing: a YBR_FULL frame is converted here, as native data is.
+    done = decode(data, out, *args(p, reduce), as_rgb=as_rgb or not p.is_ybr_full,
+                  reduce=reduce)
     if not done and as_rgb and p.is_ybr_full:
         out[...] = ybr_full_to_rgb(out)
 
