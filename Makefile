@@ -6,7 +6,7 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
-SYSPKGS := libopenjp2-7-dev libcharls-dev libjpeg62-turbo-dev zlib1g-dev cmake ninja-build
+SYSPKGS := libopenjp2-7-dev libjpeg62-turbo-dev zlib1g-dev cmake ninja-build
 STAMP   := $(VENV)/.deps-stamp
 
 .PHONY: setup sysdeps build demo test bench asan clean

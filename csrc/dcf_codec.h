@@ -1,4 +1,4 @@
-/* Frame codecs of the C core: RLE Lossless (our own), JPEG-LS (CharLS) and
+/* Frame codecs of the C core: RLE Lossless and JPEG-LS (our own) and
  * JPEG 2000 / HTJ2K (OpenJPEG).
  *
  * Each decoder turns one compressed frame into native-endian integers in a
@@ -82,8 +82,9 @@ dcf_status dcf_rle_decode(const uint8_t *src, size_t src_size,
                           const dcf_frame_spec *spec, uint8_t *dst,
                           size_t dst_size, dcf_error *err);
 
-/* JPEG-LS lossless and near-lossless (ISO/IEC 14495-1), any interleave mode
- * and HP colour transform. */
+/* JPEG-LS lossless and near-lossless (ITU-T T.87 / ISO/IEC 14495-1), our own
+ * decoder: 2-16 bits, 1-4 components, every interleave mode, preset coding
+ * parameters, restart intervals and CharLS's HP colour transforms. */
 dcf_status dcf_jls_decode(const uint8_t *src, size_t src_size,
                           const dcf_frame_spec *spec, uint8_t *dst,
                           size_t dst_size, dcf_error *err);
@@ -99,7 +100,6 @@ dcf_status dcf_j2k_decode(const uint8_t *src, size_t src_size,
 
 /* Versions of the codec libraries, e.g. "2.5.0". Static strings. */
 const char *dcf_openjpeg_version(void);
-const char *dcf_charls_version(void);
 
 #ifdef __cplusplus
 }

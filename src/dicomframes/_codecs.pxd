@@ -41,7 +41,6 @@ cdef extern from "dcf_codec.h" nogil:
                               size_t dst_size, int reduce, int threads,
                               dcf_error *err)
     const char *dcf_openjpeg_version()
-    const char *dcf_charls_version()
 
 
 cdef extern from "dcf_jpeg.h" nogil:

@@ -46,7 +46,6 @@ def codec_versions():
     """The versions of the codec libraries this module is linked with."""
     return {
         "openjpeg": dcf_openjpeg_version().decode("ascii", "replace"),
-        "charls": dcf_charls_version().decode("ascii", "replace"),
         "libjpeg": dcf_libjpeg_version().decode("ascii", "replace"),
     }
 

@@ -66,7 +66,7 @@ def versions() -> str:
         from .._codecs import codec_versions
 
         cv = codec_versions()
-        parts[0] += f" (OpenJPEG {cv['openjpeg']}, CharLS {cv['charls']})"
+        parts[0] += f" (OpenJPEG {cv['openjpeg']}, libjpeg {cv['libjpeg']})"
     except (ImportError, AttributeError, KeyError):
         pass
     parts.append(f"numpy {np.__version__}")
