@@ -96,8 +96,8 @@ dcf_status jls_decode_scan(const uint8_t *src, size_t size, const jls_frame *fra
 /* T.87 byte stuffing: after a 0xFF data byte, the next byte carries 7 bits
  * (its top bit is a stuffed 0); 0xFF followed by a byte >= 0x80 is a marker,
  * where the data ends. Bits are kept MSB first at the top of `buf`; bits
- * below the `count` valid ones are always zero, so running off the end
- * reads zeros, counted in `pad`. */
+ * below the `count` valid ones are zero or the leading bits of the next byte
+ * (never 0xFF), so running off the end reads zeros, counted in `pad`. */
 typedef struct jls_bits {
     const uint8_t *p;              /* next byte to load */
     const uint8_t *end;            /* end of the data, or the marker found */
@@ -110,13 +110,13 @@ typedef struct jls_bits {
 void jls_bits_init(jls_bits *b, const uint8_t *p, const uint8_t *end);
 void jls_bits_fill_slow(jls_bits *b);
 
-/* Top the buffer up to more than 56 bits. Fast path: 8 bytes at once when
- * none of them is 0xFF. */
+/* Top the buffer up to 56..63 bits. Fast path, without a data-dependent
+ * branch: 8 bytes loaded and as many whole ones taken as fit, when none of
+ * them is 0xFF (when the buffer is full it takes none: w >> count then only
+ * rewrites the bits below count with what they already hold). */
 JLS_INLINE void jls_bits_fill(jls_bits *b)
 {
-    if (b->count > 56)
-        return;
-    if (b->end - b->p >= 8 && !b->after_ff) {
+    if (__builtin_expect(b->end - b->p >= 8 && !b->after_ff, 1)) {
         uint64_t w;
         memcpy(&w, b->p, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -124,13 +124,13 @@ JLS_INLINE void jls_bits_fill(jls_bits *b)
 #endif
         /* No byte of w is 0xFF <=> no byte of ~w is zero. */
         const uint64_t inv = ~w;
-        if (((inv - 0x0101010101010101ull) & ~inv & 0x8080808080808080ull) == 0) {
-            const int take = (64 - b->count) >> 3;
+        if (__builtin_expect(((inv - 0x0101010101010101ull) & ~inv & 0x8080808080808080ull) == 0, 1)) {
+            const int take = (63 - b->count) >> 3;
             b->buf |= w >> b->count;
             b->p += take;
             b->count += take * 8;
-            if (b->count < 64)
-                b->buf &= ~(~0ull >> b->count);
+            /* The bits below count now hold the top of the next byte, which
+             * the next load ORs in again at the same place: no mask needed. */
             return;
         }
     }

@@ -33,7 +33,7 @@ void jls_bits_init(jls_bits *b, const uint8_t *p, const uint8_t *end)
 
 void jls_bits_fill_slow(jls_bits *b)
 {
-    while (b->count <= 56) {
+    while (b->count <= 55) {
         if (b->p >= b->end) {
             b->count += 8;  /* zeros: the bits below count are already 0 */
             b->pad += 8;
@@ -132,7 +132,7 @@ typedef struct jls_coder {
     int32_t prefix_limit;          /* LIMIT - qbpp - 1: longest unary prefix */
     uint32_t max_code;             /* larger decoded values are corrupt data */
     int bad;                       /* a corrupt code was read */
-    const int8_t *quant;           /* gradient -> -4..4, indexed -t3..t3 */
+    const int8_t *quant;           /* gradient -> -4..4, indexed -maxval..maxval */
     jls_ctx ctx[JLS_CONTEXTS];
     jls_ctx run_ctx[2];
     int32_t run_index[JLS_MAX_COMPONENTS];
@@ -151,9 +151,14 @@ static void reset_contexts(jls_coder *c)
         c->run_index[i] = 0;
 }
 
+/* The quantiser over every possible gradient, -maxval..maxval: no clamping
+ * per sample, and only the lines around 0 are hot in the cache. */
 static void build_quant(int8_t *lut, const jls_params *p)
 {
-    for (int32_t d = -p->t3; d <= p->t3; d++) {
+    /* |d| >= T3 quantises to +-4: only the middle needs the comparisons. */
+    memset(lut, -4, (size_t)(p->maxval - p->t3 + 1));
+    memset(lut + p->maxval + p->t3, 4, (size_t)(p->maxval - p->t3 + 1));
+    for (int32_t d = -p->t3 + 1; d < p->t3; d++) {
         int8_t q;
         if (d <= -p->t3) q = -4;
         else if (d <= -p->t2) q = -3;
@@ -164,14 +169,12 @@ static void build_quant(int8_t *lut, const jls_params *p)
         else if (d < p->t2) q = 2;
         else if (d < p->t3) q = 3;
         else q = 4;
-        lut[d + p->t3] = q;
+        lut[d + p->maxval] = q;
     }
 }
 
 JLS_INLINE int32_t quantize(const jls_coder *c, int32_t d)
 {
-    const int32_t t3 = c->p.t3;
-    d = d < -t3 ? -t3 : d > t3 ? t3 : d;
     return c->quant[d];  /* quant points at the table's middle */
 }
 
@@ -183,10 +186,14 @@ JLS_INLINE int32_t context_of(const jls_coder *c, int32_t ra, int32_t rb, int32_
     return 81 * quantize(c, rd - rb) + 9 * quantize(c, rb - rc) + quantize(c, rc - ra);
 }
 
+/* MED (A.4.1) is Ra + Rb - Rc clamped to [min(Ra, Rb), max(Ra, Rb)]: no
+ * data-dependent branch. */
 JLS_INLINE int32_t median_predict(int32_t ra, int32_t rb, int32_t rc)
 {
     const int32_t lo = ra < rb ? ra : rb, hi = ra < rb ? rb : ra;
-    return rc >= hi ? lo : rc <= lo ? hi : ra + rb - rc;
+    const int32_t p = ra + rb - rc;
+    const int32_t floor_lo = p < lo ? lo : p;
+    return floor_lo > hi ? hi : floor_lo;
 }
 
 /* Smallest k with n << k >= a (T.87 A.5.1), without a loop. */
@@ -228,14 +235,16 @@ static uint32_t golomb_slow(jls_coder *c, int k, int prefix_limit)
     return 0;
 }
 
+/* The callers fill the buffer before each sample; a code that does not fit
+ * what is left goes to the slow path, which fills as it goes. */
 JLS_INLINE uint32_t golomb(jls_coder *c, int k, int prefix_limit)
 {
     jls_bits *b = &c->bits;
-    jls_bits_fill(b);
     const uint64_t v = b->buf;
     if (v != 0) {
         const int z = __builtin_clzll(v);
-        if (z < prefix_limit && z + 1 + k <= b->count && k < 32) {
+        /* k <= qbpp + 2 < 32: A / N is bounded by the values max_code lets through. */
+        if (z < prefix_limit && z + 1 + k <= b->count) {
             const uint64_t rest = (v << z) << 1;
             const uint32_t value = ((uint32_t)z << k) | (uint32_t)((rest >> 1) >> (63 - k));
             b->buf = rest << k;
@@ -270,6 +279,7 @@ JLS_INLINE int32_t decode_regular(jls_coder *c, int32_t q, int32_t predicted,
     px = px < 0 ? 0 : px > c->p.maxval ? c->p.maxval : px;
 
     const int k = golomb_k(x->n, x->a);
+    jls_bits_fill(&c->bits);
     uint32_t m = golomb(c, k, c->prefix_limit);
     if (m > c->max_code) {
         c->bad = 1;
@@ -281,7 +291,7 @@ JLS_INLINE int32_t decode_regular(jls_coder *c, int32_t q, int32_t predicted,
 
     /* Context update and bias correction (A.6). */
     x->b += e * (lossless ? 1 : c->step);
-    x->a += e < 0 ? -e : e;
+    x->a += (e ^ (e >> 31)) - (e >> 31);  /* |e| without a branch */
     if (x->n == c->p.reset) {
         x->a >>= 1;
         x->b >>= 1;
@@ -312,6 +322,7 @@ JLS_INLINE int32_t decode_interruption(jls_coder *c, int ritype, int32_t px, int
     jls_ctx *x = &c->run_ctx[ritype];
     const int64_t temp = ritype ? x->a + (x->n >> 1) : x->a;
     const int k = golomb_k(x->n, temp);
+    jls_bits_fill(&c->bits);
     uint32_t em = golomb(c, k, c->prefix_limit - J[run_index] - 1);
     if (em > c->max_code) {
         c->bad = 1;
@@ -431,6 +442,7 @@ JLS_INLINE void decode_line_pixels(jls_coder *c, int32_t *cur, const int32_t *pr
     while (x < width) {
         int32_t q[JLS_MAX_COMPONENTS];
         int any = 0;
+#pragma GCC unroll 4
         for (unsigned k = 0; k < nc; k++) {
             const int32_t ra = cur[x * nc + k], rc = prev[x * nc + k];
             const int32_t rb = prev[(x + 1) * nc + k], rd = prev[(x + 2) * nc + k];
@@ -438,6 +450,7 @@ JLS_INLINE void decode_line_pixels(jls_coder *c, int32_t *cur, const int32_t *pr
             any |= q[k];
         }
         if (any) {
+#pragma GCC unroll 4
             for (unsigned k = 0; k < nc; k++) {
                 const int32_t ra = cur[x * nc + k], rc = prev[x * nc + k];
                 const int32_t rb = prev[(x + 1) * nc + k];
@@ -520,6 +533,20 @@ static void store_line(const jls_output *o, uint32_t y, unsigned comp, const int
     const size_t step = o->pixel_stride;
     const unsigned shift = 32u - o->precision;
 
+    if (step == 1 && in_step == 1 && !o->sign_extend) {
+        /* Contiguous in and out (one component, or a pixel-interleaved line
+         * stored whole): loops the compiler vectorises. */
+        if (o->bytes == 1)
+            for (uint32_t x = 0; x < width; x++)
+                d[x] = (uint8_t)in[x];
+        else if (o->bytes == 2)
+            for (uint32_t x = 0; x < width; x++)
+                ((uint16_t *)(void *)d)[x] = (uint16_t)in[x];
+        else
+            for (uint32_t x = 0; x < width; x++)
+                ((uint32_t *)(void *)d)[x] = (uint32_t)in[x];
+        return;
+    }
     if (o->bytes == 1) {
         if (o->sign_extend)
             for (uint32_t x = 0; x < width; x++)
@@ -586,7 +613,7 @@ dcf_status jls_decode_scan(const uint8_t *src, size_t size, const jls_frame *f,
     c->max_code = 2u << params->qbpp;
     c->bad = 0;
     build_quant(quant, params);
-    c->quant = quant + params->t3;
+    c->quant = quant + params->maxval;
     reset_contexts(c);
     memset(lines, 0, 2 * line_len * sizeof(int32_t));
     jls_bits_init(&c->bits, src + s->data, src + size);
@@ -599,6 +626,13 @@ dcf_status jls_decode_scan(const uint8_t *src, size_t size, const jls_frame *f,
         cur_of[k] = prev_of[k] + width + 2;
     }
     int32_t *prev = lines, *cur = lines + line_len;
+    /* A pixel-interleaved scan of every component in order, stored
+     * interleaved: each line is one contiguous run of samples. */
+    int whole_pixels = s->ilv == 2 && out->pixel_stride == nc && out->comp_stride == 1;
+    for (unsigned k = 0; k < nc; k++)
+        whole_pixels &= s->index[k] == k;
+    jls_output flat = *out;
+    flat.pixel_stride = 1;
 
     for (uint32_t y = 0; y < rows; y++) {
         if (f->restart_interval != 0 && y != 0 && y % f->restart_interval == 0) {
@@ -629,8 +663,11 @@ dcf_status jls_decode_scan(const uint8_t *src, size_t size, const jls_frame *f,
                 decode_pixels_lossless(c, cur, prev, width, nc);
             else
                 decode_pixels_near(c, cur, prev, width, nc);
-            for (unsigned k = 0; k < nc; k++)
-                store_line(out, y, s->index[k], cur + nc + k, nc, width);
+            if (whole_pixels)
+                store_line(&flat, y, 0, cur + nc, 1, width * nc);
+            else
+                for (unsigned k = 0; k < nc; k++)
+                    store_line(out, y, s->index[k], cur + nc + k, nc, width);
         } else {
             for (unsigned k = 0; k < nc; k++) {
                 int32_t *t = prev_of[k];
