@@ -89,7 +89,7 @@ class _BitWriter:
         n = self.nacc + nbits
         out = self.out
         last_ff = self.last_ff
-        while n >= 8:
+        while n >= (7 if last_ff else 8):
             if last_ff:
                 n -= 7
                 byte = (acc >> n) & 0x7F
