@@ -19,6 +19,8 @@ way T.87 does not spell out, this module follows CharLS; each such place is mark
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["encode", "default_thresholds", "hp_forward"]
@@ -114,6 +116,16 @@ class _BitWriter:
         self.acc = self.nacc = 0
 
 
+@functools.lru_cache(maxsize=64)
+def _gradient_tables(maxval: int, near: int, t1: int, t2: int, t3: int):
+    """A.3.3 gradient quantization as lists indexed by D + MAXVAL, pre-multiplied by 81, 9
+    and 1 so that the signed context number is q1[D1] + q2[D2] + q3[D3]."""
+    d = np.arange(-maxval, maxval + 1)
+    q = np.select([d <= -t3, d <= -t2, d <= -t1, d < -near, d <= near, d < t1, d < t2, d < t3],
+                  [-4, -3, -2, -1, 0, 1, 2, 3], 4)
+    return (81 * q).tolist(), (9 * q).tolist(), q.tolist()
+
+
 class _ScanCoder:
     """Context state and sample coding of one scan (T.87 Annex A)."""
 
@@ -128,31 +140,7 @@ class _ScanCoder:
         bpp = max(2, _ceil_log2(maxval + 1))
         self.limit = 2 * (bpp + max(8, bpp))
         self.ncomp_runs = ncomp_runs
-        # gradient quantization table, indexed by D + maxval (C.3.3 / A.3.3)
-        lut = []
-        for d in range(-maxval, maxval + 1):
-            if d <= -t3:
-                q = -4
-            elif d <= -t2:
-                q = -3
-            elif d <= -t1:
-                q = -2
-            elif d < -near:
-                q = -1
-            elif d <= near:
-                q = 0
-            elif d < t1:
-                q = 1
-            elif d < t2:
-                q = 2
-            elif d < t3:
-                q = 3
-            else:
-                q = 4
-            lut.append(q)
-        self.q1 = [81 * q for q in lut]
-        self.q2 = [9 * q for q in lut]
-        self.q3 = lut
+        self.q1, self.q2, self.q3 = _gradient_tables(maxval, near, t1, t2, t3)
         self.reset_contexts()
 
     def reset_contexts(self) -> None:
@@ -408,6 +396,7 @@ def encode(arr, *, near: int = 0, interleave: int = 0, precision: int | None = N
            t3: int | None = None, reset: int | None = None,
            restart_interval: int | None = None, colour_transform: int = 0,
            pad_before_eoi: bytes = b"", write_eoi: bool = True,
+           maxval_coding: str = "t87", validate: bool = True,
            _restart_clears_lines: bool = True) -> bytes:
     """Encode `arr` as a JPEG-LS code stream (T.87).
 
@@ -419,6 +408,16 @@ def encode(arr, *, near: int = 0, interleave: int = 0, precision: int | None = N
     line of every component.  colour_transform: 1/2/3 = CharLS's HP1/HP2/HP3, written as
     APP8 "mrfx" and applied to the 3 components before coding.  pad_before_eoi: bytes put
     between the last scan and EOI; write_eoi=False leaves EOI out.
+
+    maxval_coding: which MAXVAL drives the coding when an LSE gives one below 2**P - 1.
+    "t87" (default): the LSE MAXVAL, everywhere (RANGE, qbpp, bpp/LIMIT, clamping, default
+    thresholds), as T.87 says.  "charls": what the CharLS in pyjpegls 1.5.1 decodes -- the
+    default thresholds come from the LSE MAXVAL, but RANGE, qbpp, LIMIT and the clamping of
+    predictions and reconstructed samples use 2**P - 1.  The two agree when MAXVAL is
+    2**P - 1 (or absent).
+    validate: refuse preset parameters that T.87 (and CharLS) do not allow once the
+    defaults are filled in (NEAR+1 <= T1 <= T2 <= T3 <= MAXVAL, 3 <= RESET <= max(255,
+    MAXVAL)); False writes them anyway, for tests of decoders' error paths.
 
     _restart_clears_lines: after a restart marker the line above the first line is taken
     as all zeros (as at the top of the image), which is what CharLS expects.
@@ -445,9 +444,18 @@ def encode(arr, *, near: int = 0, interleave: int = 0, precision: int | None = N
         raise ValueError(f"sample {top} above MAXVAL {mv}")
     if not 0 <= near <= min(255, mv // 2):
         raise ValueError("NEAR out of range")
+    if maxval_coding == "t87":
+        cmv = mv
+    elif maxval_coding == "charls":
+        cmv = (1 << precision) - 1
+    else:
+        raise ValueError("maxval_coding must be 't87' or 'charls'")
     d1, d2, d3 = default_thresholds(mv, near)
     T1, T2, T3 = t1 or d1, t2 or d2, t3 or d3
     RESET = reset or DEFAULT_RESET
+    if validate and not (mv < (1 << precision) and near + 1 <= T1 <= T2 <= T3 <= mv and 3 <= RESET <= max(255, mv)):
+        raise ValueError(f"invalid preset parameters T1={T1} T2={T2} T3={T3} RESET={RESET} "
+                         f"for MAXVAL={mv} NEAR={near} (T.87 C.2.4.1.1)")
     if colour_transform:
         if ncomp != 3:
             raise ValueError("colour transforms need 3 components")
@@ -478,12 +486,9 @@ def encode(arr, *, near: int = 0, interleave: int = 0, precision: int | None = N
 
     scans = [[c] for c in range(ncomp)] if interleave == 0 else [list(range(ncomp))]
     for comps in scans:
-        if interleave == 2 and len(comps) > 1:
-            out += sos(comps)
-        else:
-            out += sos(comps)
+        out += sos(comps)
         bw = _BitWriter(out)
-        coder = _ScanCoder(bw, mv, near, T1, T2, T3, RESET, len(comps))
+        coder = _ScanCoder(bw, cmv, near, T1, T2, T3, RESET, len(comps))
         nc = len(comps)
         prev = [[0] * (cols + 2) for _ in comps]
         cur = [[0] * (cols + 2) for _ in comps]
