@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["encode", "default_thresholds", "hp_forward"]
+__all__ = ["default_thresholds", "encode", "hp_forward"]
 
 # T.87 A.7.1.2, table J (run-length order of the run-mode Golomb codes)
 J = (0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
@@ -246,8 +246,7 @@ class _ScanCoder:
             b -= nq
             if self.C[q] < MAX_C:
                 self.C[q] += 1
-            if b > 0:
-                b = 0
+            b = min(b, 0)
         B[q] = b
         return rx
 
@@ -286,14 +285,10 @@ class _ScanCoder:
         while (nq << k) < temp:
             k += 1
         nn = Nn[ritype]
-        if k == 0 and err > 0 and 2 * nn < nq:
-            mp = 1
-        elif err < 0 and 2 * nn >= nq:
-            mp = 1
-        elif err < 0 and k != 0:
-            mp = 1
-        else:
-            mp = 0
+        # A.7.2.1 (T.87 code segment for "map")
+        mp = int((k == 0 and err > 0 and 2 * nn < nq)
+                 or (err < 0 and 2 * nn >= nq)
+                 or (err < 0 and k != 0))
         em = 2 * abs(err) - ritype - mp
         self.golomb(em, k, self.limit - J[self.run_index[comp]] - 1)
         if err < 0:

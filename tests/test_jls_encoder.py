@@ -34,15 +34,15 @@ import pytest
 
 jpeg_ls = pytest.importorskip("jpeg_ls")
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-import jls_encoder  # noqa: E402
-from jls_encoder import default_thresholds, encode, hp_forward  # noqa: E402
+import jls_encoder
+from jls_encoder import default_thresholds, encode, hp_forward
 
 # JLS_ENCODER_EXAMPLES scales the example counts (e.g. 2000 for a long hunt)
-N_EXAMPLES = int(os.environ.get("JLS_ENCODER_EXAMPLES", "60"))
+N_EXAMPLES = int(os.environ.get("JLS_ENCODER_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,11 +103,11 @@ def cases(draw, max_side: int = 12):
     kind = draw(st.sampled_from(["noise", "smooth", "smooth", "constant"]))
     seed = draw(st.integers(0, 2**32 - 1))
     arr = make_image(seed, rows, cols, comps, maxval, kind)
-    return arr, dict(near=near, interleave=ilv, precision=precision)
+    return arr, {"near": near, "interleave": ilv, "precision": precision}
 
 
 @SETTINGS
-@given(cases())
+@given(cases(max_side=24))
 def test_roundtrip(case):
     arr, kw = case
     check_roundtrip(arr, **kw)
@@ -339,10 +339,14 @@ def test_stream_ends_with_ff_data_byte():
     assert _decodes_to(data, arr)
 
 
-def test_speed_64x64x3():
+@pytest.mark.parametrize("kind", ["noise", "smooth"])
+@pytest.mark.parametrize("ilv", [0, 1, 2])
+def test_64x64x3_and_speed(kind, ilv):
+    """Long runs (high RUNindex), RESET halving at the default 64, and the time it takes."""
     import time
-    arr = make_image(0, 64, 64, 3, 255, "noise")
+    arr = make_image(ilv, 64, 64, 3, 255, kind)
     t = time.perf_counter()
-    data = encode(arr, interleave=2)
+    data = encode(arr, interleave=ilv)
     assert time.perf_counter() - t < 5
     assert _decodes_to(data, arr)
+    assert data == _charls_encode(arr, 0, ilv)
