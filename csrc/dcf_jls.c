@@ -5,7 +5,13 @@
  * (interleaved or planar, 1/2/4-byte samples). JPEG-LS has no signed
  * samples: with Pixel Representation 1 the values are sign-extended from the
  * codestream precision P, as pydicom does. CharLS's HP1-HP3 colour
- * transforms (APP8 "mrfx") are undone as CharLS undoes them. */
+ * transforms (APP8 "mrfx") are undone as CharLS undoes them: in
+ * interleaved scans only, modulo 2^P (CharLS itself refuses P other than 8
+ * and 16).
+ *
+ * Preset coding parameters follow T.87: an LSE MAXVAL below 2^P - 1 sets
+ * RANGE, LIMIT and the clamping too (CharLS 2.4 uses it for the default
+ * thresholds only, so it decodes such streams differently). */
 #include <stdlib.h>
 
 #include "dcf_jls_internal.h"
@@ -108,6 +114,11 @@ dcf_status dcf_jls_decode(const uint8_t *src, size_t src_size, const dcf_frame_s
                               frame.precision, (unsigned)spec->bits_allocated);
                 goto done;
             }
+            /* CharLS applies its transforms only to interleaved scans, and
+             * so undoes them only there: a non-interleaved frame comes out
+             * as coded. */
+            if (scan.ilv == 0)
+                frame.transform = 0;
             if (frame.transform != 0 && frame.components != 3) {
                 st = dcf_fail(err, DCF_E_UNSUPPORTED, DCF_NO_TAG, frame.sof_offset,
                               "JPEG-LS: colour transform HP%u on %u components (it needs 3)",
