@@ -72,6 +72,9 @@ typedef struct jls_ctx {
     int64_t a;                     /* 64 bits: RESET * RANGE can pass 2^31 */
     int32_t b, c, n;
     int32_t nn;                    /* run-interruption contexts only */
+    int32_t k;                     /* the Golomb k of the next sample, computed at
+                                    * the update: off the decoding's critical path */
+    int32_t unused;
 } jls_ctx;
 
 /* Where decoded lines go: the caller's buffer, in its layout. */

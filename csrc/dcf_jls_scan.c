@@ -79,9 +79,8 @@ dcf_status jls_resolve_params(const jls_frame *f, unsigned near, size_t offset,
         return dcf_fail(err, DCF_E_CODEC, DCF_NO_TAG, offset,
                         "JPEG-LS: MAXVAL %d does not fit %u-bit samples", (int)maxval,
                         f->precision);
-    if ((int32_t)near > (maxval / 2 < 255 ? maxval / 2 : 255))
-        return dcf_fail(err, DCF_E_CODEC, DCF_NO_TAG, offset,
-                        "JPEG-LS: NEAR %u is too large for MAXVAL %d", near, (int)maxval);
+    /* T.87 asks NEAR <= MAXVAL / 2, but CharLS writes and reads more (for
+     * example NEAR 2 on 2-bit data); the arithmetic below holds for any NEAR. */
     q->maxval = maxval;
     q->near = (int32_t)near;
     q->range = (maxval + 2 * q->near) / (2 * q->near + 1) + 1;
@@ -113,7 +112,8 @@ dcf_status jls_resolve_params(const jls_frame *f, unsigned near, size_t offset,
     q->t2 = f->preset.t2 != 0 ? (int32_t)f->preset.t2 : t2;
     q->t3 = f->preset.t3 != 0 ? (int32_t)f->preset.t3 : t3;
     q->reset = f->preset.reset != 0 ? (int32_t)f->preset.reset : 64;
-    if (q->t1 < q->near + 1 || q->t2 < q->t1 || q->t3 < q->t2 || q->t3 > maxval)
+    const int custom = f->preset.t1 != 0 || f->preset.t2 != 0 || f->preset.t3 != 0;
+    if (custom && (q->t1 < q->near + 1 || q->t2 < q->t1 || q->t3 < q->t2 || q->t3 > maxval))
         return dcf_fail(err, DCF_E_CODEC, DCF_NO_TAG, offset,
                         "JPEG-LS: thresholds T1=%d T2=%d T3=%d are invalid for NEAR %d and "
                         "MAXVAL %d", (int)q->t1, (int)q->t2, (int)q->t3, (int)q->near,
@@ -139,14 +139,25 @@ typedef struct jls_coder {
     jls_bits bits;
 } jls_coder;
 
+/* Smallest k with n << k >= a (T.87 A.5.1), without a loop. */
+JLS_INLINE int golomb_k(int32_t n, int64_t a)
+{
+    if (a <= n)
+        return 0;
+    const int k = (63 - __builtin_clzll((uint64_t)a)) - (31 - __builtin_clz((uint32_t)n));
+    return k + (((uint64_t)(uint32_t)n << k) < (uint64_t)a);
+}
+
 static void reset_contexts(jls_coder *c)
 {
     int32_t a = (c->p.range + 32) / 64;
     if (a < 2)
         a = 2;
     for (unsigned i = 0; i < JLS_CONTEXTS; i++)
-        c->ctx[i] = (jls_ctx){.a = a, .b = 0, .c = 0, .n = 1, .nn = 0};
-    c->run_ctx[0] = c->run_ctx[1] = (jls_ctx){.a = a, .b = 0, .c = 0, .n = 1, .nn = 0};
+        c->ctx[i] = (jls_ctx){.a = a, .b = 0, .c = 0, .n = 1, .nn = 0, .k = golomb_k(1, a)};
+    /* Run interruption: k from A, or from A + N / 2 for RItype 1. */
+    c->run_ctx[0] = (jls_ctx){.a = a, .b = 0, .c = 0, .n = 1, .nn = 0, .k = golomb_k(1, a)};
+    c->run_ctx[1] = (jls_ctx){.a = a, .b = 0, .c = 0, .n = 1, .nn = 0, .k = golomb_k(1, a)};
     for (unsigned i = 0; i < JLS_MAX_COMPONENTS; i++)
         c->run_index[i] = 0;
 }
@@ -155,10 +166,12 @@ static void reset_contexts(jls_coder *c)
  * per sample, and only the lines around 0 are hot in the cache. */
 static void build_quant(int8_t *lut, const jls_params *p)
 {
-    /* |d| >= T3 quantises to +-4: only the middle needs the comparisons. */
-    memset(lut, -4, (size_t)(p->maxval - p->t3 + 1));
-    memset(lut + p->maxval + p->t3, 4, (size_t)(p->maxval - p->t3 + 1));
-    for (int32_t d = -p->t3 + 1; d < p->t3; d++) {
+    /* |d| >= T3 quantises to +-4: only the middle needs the comparisons
+     * (the default T3 may pass MAXVAL when NEAR is large). */
+    const int32_t inner = p->t3 <= p->maxval ? p->t3 : p->maxval + 1;
+    memset(lut, -4, (size_t)(p->maxval - inner + 1));
+    memset(lut + p->maxval + inner, 4, (size_t)(p->maxval - inner + 1));
+    for (int32_t d = -inner + 1; d < inner; d++) {
         int8_t q;
         if (d <= -p->t3) q = -4;
         else if (d <= -p->t2) q = -3;
@@ -196,14 +209,6 @@ JLS_INLINE int32_t median_predict(int32_t ra, int32_t rb, int32_t rc)
     return floor_lo > hi ? hi : floor_lo;
 }
 
-/* Smallest k with n << k >= a (T.87 A.5.1), without a loop. */
-JLS_INLINE int golomb_k(int32_t n, int64_t a)
-{
-    if (a <= n)
-        return 0;
-    const int k = (63 - __builtin_clzll((uint64_t)a)) - (31 - __builtin_clz((uint32_t)n));
-    return k + (((uint64_t)(uint32_t)n << k) < (uint64_t)a);
-}
 
 /* Limited-length Golomb code (A.5.3): a unary prefix of at most
  * `prefix_limit` zeros, then k bits; a prefix of exactly prefix_limit zeros
@@ -258,6 +263,10 @@ JLS_INLINE uint32_t golomb(jls_coder *c, int k, int prefix_limit)
 /* Modulo reduction and clamping of a reconstructed value (A.4.5 / A.6). */
 JLS_INLINE int32_t reconstruct(const jls_coder *c, int32_t px, int32_t err, const int lossless)
 {
+    /* Lossless with RANGE = MAXVAL + 1 = 2^P (the lossless instances are
+     * only used then): the modulo is a mask. */
+    if (lossless)
+        return (px + err) & c->p.maxval;
     const int32_t step = lossless ? 1 : c->step;
     const int32_t wrap = lossless ? c->p.range : c->p.range * step;
     int32_t rx = px + err * step;
@@ -278,7 +287,7 @@ JLS_INLINE int32_t decode_regular(jls_coder *c, int32_t q, int32_t predicted,
     int32_t px = predicted + ((x->c ^ sign) - sign);
     px = px < 0 ? 0 : px > c->p.maxval ? c->p.maxval : px;
 
-    const int k = golomb_k(x->n, x->a);
+    const int k = x->k;
     jls_bits_fill(&c->bits);
     uint32_t m = golomb(c, k, c->prefix_limit);
     if (m > c->max_code) {
@@ -298,6 +307,7 @@ JLS_INLINE int32_t decode_regular(jls_coder *c, int32_t q, int32_t predicted,
         x->n >>= 1;
     }
     x->n++;
+    x->k = golomb_k(x->n, x->a);
     if (x->b <= -x->n) {
         x->b += x->n;
         if (x->c > -128)
@@ -320,8 +330,7 @@ JLS_INLINE int32_t decode_interruption(jls_coder *c, int ritype, int32_t px, int
                                        int32_t run_index, const int lossless)
 {
     jls_ctx *x = &c->run_ctx[ritype];
-    const int64_t temp = ritype ? x->a + (x->n >> 1) : x->a;
-    const int k = golomb_k(x->n, temp);
+    const int k = x->k;
     jls_bits_fill(&c->bits);
     uint32_t em = golomb(c, k, c->prefix_limit - J[run_index] - 1);
     if (em > c->max_code) {
@@ -343,6 +352,7 @@ JLS_INLINE int32_t decode_interruption(jls_coder *c, int ritype, int32_t px, int
         x->nn >>= 1;
     }
     x->n++;
+    x->k = golomb_k(x->n, ritype ? x->a + (x->n >> 1) : x->a);
     return reconstruct(c, px, negate ? -e : e, lossless);
 }
 
@@ -439,23 +449,32 @@ JLS_INLINE void decode_line_pixels(jls_coder *c, int32_t *cur, const int32_t *pr
 {
     jls_bits *b = &c->bits;
     uint32_t x = 0;
+    /* Ra, Rb, Rc of each component stay in registers from pixel to pixel
+     * (nc is a constant and the loops unroll): the just-decoded sample is
+     * not read back through memory on the critical path. */
+    int32_t ra[JLS_MAX_COMPONENTS], rb[JLS_MAX_COMPONENTS], rc[JLS_MAX_COMPONENTS];
+#pragma GCC unroll 4
+    for (unsigned k = 0; k < nc; k++) {
+        ra[k] = cur[k];
+        rc[k] = prev[k];
+        rb[k] = prev[nc + k];
+    }
     while (x < width) {
-        int32_t q[JLS_MAX_COMPONENTS];
+        int32_t q[JLS_MAX_COMPONENTS], rd[JLS_MAX_COMPONENTS];
         int any = 0;
 #pragma GCC unroll 4
         for (unsigned k = 0; k < nc; k++) {
-            const int32_t ra = cur[x * nc + k], rc = prev[x * nc + k];
-            const int32_t rb = prev[(x + 1) * nc + k], rd = prev[(x + 2) * nc + k];
-            q[k] = context_of(c, ra, rb, rc, rd);
+            rd[k] = prev[(x + 2) * nc + k];
+            q[k] = context_of(c, ra[k], rb[k], rc[k], rd[k]);
             any |= q[k];
         }
         if (any) {
 #pragma GCC unroll 4
             for (unsigned k = 0; k < nc; k++) {
-                const int32_t ra = cur[x * nc + k], rc = prev[x * nc + k];
-                const int32_t rb = prev[(x + 1) * nc + k];
-                cur[(x + 1) * nc + k] =
-                    decode_regular(c, q[k], median_predict(ra, rb, rc), lossless);
+                ra[k] = decode_regular(c, q[k], median_predict(ra[k], rb[k], rc[k]), lossless);
+                cur[(x + 1) * nc + k] = ra[k];
+                rc[k] = rb[k];
+                rb[k] = rd[k];
             }
             x++;
             continue;
@@ -499,6 +518,12 @@ JLS_INLINE void decode_line_pixels(jls_coder *c, int32_t *cur, const int32_t *pr
             }
         }
         c->run_index[0] = ri;
+#pragma GCC unroll 4
+        for (unsigned k = 0; k < nc; k++) {
+            ra[k] = cur[x * nc + k];
+            rc[k] = prev[x * nc + k];
+            rb[k] = prev[(x + 1) * nc + k];
+        }
     }
 }
 
@@ -600,7 +625,8 @@ dcf_status jls_decode_scan(const uint8_t *src, size_t size, const jls_frame *f,
     const uint32_t width = f->columns, rows = f->rows;
     const unsigned nc = s->count;
     const size_t line_len = ((size_t)width + 2) * nc;   /* ILV 2: one line of pixels */
-    const int lossless = params->near == 0;
+    /* The "lossless" instances: NEAR 0 and MAXVAL + 1 a power of two. */
+    const int lossless = params->near == 0 && (params->maxval & (params->maxval + 1)) == 0;
     jls_coder *c = malloc(sizeof(*c));
     dcf_status st = DCF_OK;
 

@@ -111,7 +111,15 @@ def test_pyjpegls_streams(case):
         data = bytes(jpeg_ls.encode_array(arr, lossy_error=near, interleave_mode=ilv))
     except RuntimeError:  # CharLS under-sizes its buffer for noise on tiny images
         assume(False)
-    assert np.array_equal(ours(data, arr.shape, precision), charls(data))
+    got = ours(data, arr.shape, precision)
+    try:
+        expected = charls(data)
+    except RuntimeError:
+        # CharLS's encoder writes NEAR > MAXVAL / 2 for data of few bits (precision from
+        # the data), which its decoder then refuses; we decode it
+        assert_within(got, arr, near)
+    else:
+        assert np.array_equal(got, expected)
 
 
 @SETTINGS
