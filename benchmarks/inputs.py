@@ -582,6 +582,9 @@ GOALS = [
          at_least=2, codecs=("rle",)),
     Goal("codecs", "all", "all frames vs the fastest peer", "fastest peer", "dicomframes",
          at_least=1, codecs=("jpegls", "j2k", "htj2k")),
+    # issue 10: our own JPEG-LS decoder against CharLS 2.4.3's release build (imagecodecs)
+    Goal("codecs", "all", "all frames vs imagecodecs (CharLS 2.4.3 release build)",
+         "imagecodecs", "dicomframes", at_least=1.2, codecs=("jpegls",)),
     Goal("codecs", "all", "all frames vs imagecodecs (OpenJPH engine)", "imagecodecs",
          "dicomframes", codecs=("htj2k",)),
     *(Goal("codecs", "all", "all frames vs the fastest peer", "fastest peer", "dicomframes",

@@ -509,3 +509,41 @@ def encode(arr, *, near: int = 0, interleave: int = 0, precision: int | None = N
     if write_eoi:
         out += b"\xff\xd9"
     return bytes(out)
+
+
+# ---- helpers of the tests that use this encoder ----
+
+
+def charls_decode(data: bytes) -> np.ndarray:
+    """CharLS's decoding of `data` (through pyjpegls) as (rows, cols) or (rows, cols, comps)."""
+    import jpeg_ls
+
+    raw, info = jpeg_ls.decode_buffer(bytes(data))
+    dtype = "<u1" if info["bits_per_sample"] <= 8 else "<u2"
+    arr = np.frombuffer(bytes(raw), dtype=dtype)
+    rows, cols, n = info["height"], info["width"], info["components"]
+    if n == 1:
+        return arr.reshape(rows, cols)
+    if info["interleave_mode"] == 0:
+        return arr.reshape(n, rows, cols).transpose(1, 2, 0)
+    return arr.reshape(rows, cols, n)
+
+
+def make_image(seed: int, rows: int, cols: int, comps: int, maxval: int, kind: str) -> np.ndarray:
+    """Random samples in [0, maxval]: noise, smooth ramps with flat runs, or constant."""
+    rng = np.random.default_rng(seed)
+    shape = (rows, cols, comps)
+    if kind == "noise":
+        a = rng.integers(0, maxval + 1, size=shape)
+    elif kind == "constant":
+        a = np.full(shape, rng.integers(0, maxval + 1))
+    else:
+        step = max(1, maxval // 16)
+        base = rng.integers(0, maxval + 1, size=(1, 1, comps))
+        a = base + np.cumsum(rng.integers(-1, 2, size=shape), axis=1) * step
+        flat = rng.random(size=(rows, 1, 1)) < 0.4
+        a = np.where(flat, a[:, :1], a)          # whole flat lines: runs to the end
+        a[rng.random(size=shape) < 0.05] = rng.integers(0, maxval + 1)  # interruptions
+        a = np.clip(a, 0, maxval)
+    a = a.astype(np.uint16 if maxval > 255 else np.uint8)
+    return a[:, :, 0] if comps == 1 else a

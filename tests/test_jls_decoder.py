@@ -26,7 +26,9 @@ from dicomframes import _codecs
 from dicomframes.errors import CodecError, DicomFramesError, PixelDataError, UnsupportedError
 
 sys.path.insert(0, str(Path(__file__).parent))
+from jls_encoder import charls_decode as charls
 from jls_encoder import default_thresholds, encode
+from jls_encoder import make_image as image
 
 N_EXAMPLES = int(os.environ.get("JLS_DECODER_EXAMPLES", "120"))
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
@@ -34,18 +36,6 @@ SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
 # (interleave, components) that CharLS decodes; ILV 1/2 with 2 components it refuses
 CHARLS_LAYOUTS = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 3), (1, 4), (2, 1), (2, 3), (2, 4)]
 ALL_LAYOUTS = CHARLS_LAYOUTS + [(1, 2), (2, 2)]
-
-
-def charls(data: bytes) -> np.ndarray:
-    """CharLS's decoding as (rows, cols) or (rows, cols, comps)."""
-    raw, info = jpeg_ls.decode_buffer(bytes(data))
-    arr = np.frombuffer(bytes(raw), "<u1" if info["bits_per_sample"] <= 8 else "<u2")
-    rows, cols, n = info["height"], info["width"], info["components"]
-    if n == 1:
-        return arr.reshape(rows, cols)
-    if info["interleave_mode"] == 0:
-        return arr.reshape(n, rows, cols).transpose(1, 2, 0)
-    return arr.reshape(rows, cols, n)
 
 
 def ours(data: bytes, shape: tuple[int, ...], precision: int, *, bits_allocated: int | None = None,
@@ -61,25 +51,6 @@ def ours(data: bytes, shape: tuple[int, ...], precision: int, *, bits_allocated:
                        "MONOCHROME2" if spp == 1 else "RGB",
                        planar_configuration=int(planar))
     return np.moveaxis(out, 0, -1) if planar and spp > 1 else out
-
-
-def image(seed: int, rows: int, cols: int, comps: int, maxval: int, kind: str) -> np.ndarray:
-    """Samples in [0, maxval]: noise, smooth ramps with flat lines (runs), or constant."""
-    rng = np.random.default_rng(seed)
-    shape = (rows, cols, comps)
-    if kind == "noise":
-        a = rng.integers(0, maxval + 1, size=shape)
-    elif kind == "constant":
-        a = np.full(shape, rng.integers(0, maxval + 1))
-    else:
-        step = max(1, maxval // 16)
-        a = rng.integers(0, maxval + 1, size=(1, 1, comps)) + np.cumsum(
-            rng.integers(-1, 2, size=shape), axis=1) * step
-        a = np.where(rng.random(size=(rows, 1, 1)) < 0.4, a[:, :1], a)
-        a[rng.random(size=shape) < 0.05] = rng.integers(0, maxval + 1)
-        a = np.clip(a, 0, maxval)
-    a = a.astype(np.uint16 if maxval > 255 else np.uint8)
-    return a[:, :, 0] if comps == 1 else a
 
 
 @st.composite

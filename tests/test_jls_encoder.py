@@ -39,7 +39,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import jls_encoder
-from jls_encoder import default_thresholds, encode, hp_forward
+from jls_encoder import charls_decode as decode
+from jls_encoder import default_thresholds, encode, hp_forward, make_image
 
 # JLS_ENCODER_EXAMPLES scales the example counts (e.g. 2000 for a long hunt)
 N_EXAMPLES = int(os.environ.get("JLS_ENCODER_EXAMPLES", "150"))
@@ -48,39 +49,6 @@ SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
 
 # (interleave, components) that CharLS decodes
 LAYOUTS = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 3), (1, 4), (2, 1), (2, 3), (2, 4)]
-
-
-def decode(data: bytes) -> np.ndarray:
-    """CharLS's decoding of `data` as (rows, cols) or (rows, cols, comps)."""
-    raw, info = jpeg_ls.decode_buffer(bytes(data))
-    dtype = "<u1" if info["bits_per_sample"] <= 8 else "<u2"
-    arr = np.frombuffer(bytes(raw), dtype=dtype)
-    rows, cols, n = info["height"], info["width"], info["components"]
-    if n == 1:
-        return arr.reshape(rows, cols)
-    if info["interleave_mode"] == 0:
-        return arr.reshape(n, rows, cols).transpose(1, 2, 0)
-    return arr.reshape(rows, cols, n)
-
-
-def make_image(seed: int, rows: int, cols: int, comps: int, maxval: int, kind: str) -> np.ndarray:
-    """Random samples in [0, maxval]: noise, smooth ramps with flat runs, or constant."""
-    rng = np.random.default_rng(seed)
-    shape = (rows, cols, comps)
-    if kind == "noise":
-        a = rng.integers(0, maxval + 1, size=shape)
-    elif kind == "constant":
-        a = np.full(shape, rng.integers(0, maxval + 1))
-    else:
-        step = max(1, maxval // 16)
-        base = rng.integers(0, maxval + 1, size=(1, 1, comps))
-        a = base + np.cumsum(rng.integers(-1, 2, size=shape), axis=1) * step
-        flat = rng.random(size=(rows, 1, 1)) < 0.4
-        a = np.where(flat, a[:, :1], a)          # whole flat lines: runs to the end
-        a[rng.random(size=shape) < 0.05] = rng.integers(0, maxval + 1)  # interruptions
-        a = np.clip(a, 0, maxval)
-    a = a.astype(np.uint16 if maxval > 255 else np.uint8)
-    return a[:, :, 0] if comps == 1 else a
 
 
 def check_roundtrip(arr: np.ndarray, near: int = 0, **kw) -> bytes:
