@@ -20,6 +20,7 @@ from .errors import (
 )
 from .decode import decode_frame
 from .file import DicomFile, Item, open
+from .keywords import keyword_for, tag_for
 from .series import MismatchError, read_frames
 from .pixels import PixelDescription
 
@@ -39,6 +40,8 @@ __all__ = [
     "UnsupportedError",
     "UnsupportedTransferSyntaxError",
     "decode_frame",
+    "keyword_for",
     "open",
     "read_frames",
+    "tag_for",
 ]

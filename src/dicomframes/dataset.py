@@ -10,6 +10,7 @@ from typing import Any
 
 from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FLAG_IMPLICIT_VR
 from .errors import MalformedError, format_tag
+from .keywords import parse_tag
 from .pixels import PIXEL_MODULE_TAGS, PixelModule
 from .source import Source
 from .values import (
@@ -33,12 +34,9 @@ TAG_SPECIFIC_CHARACTER_SET = 0x00080005
 _COPY_BELOW_BYTES = 4096
 
 
-def as_tag(tag: Any) -> int:
-    """An int tag from an int or a ``(group, element)`` pair."""
-    if isinstance(tag, tuple):
-        group, element = tag
-        return (int(group) << 16) | int(element)
-    return int(tag)
+# An int tag from an int, a (group, element) pair, a standard keyword
+# ("PatientName") or a hex string ("(0010,0010)", "00100010").
+as_tag = parse_tag
 
 
 class DatasetValues:
@@ -120,6 +118,8 @@ class Item:
         return self._table
 
     def __contains__(self, tag: Any) -> bool:
+        """Whether `tag` (any form :meth:`value` accepts) is in this data set.
+        An unknown keyword raises KeyError rather than answering False."""
         return as_tag(tag) in self._lookup()
 
     def tags(self) -> list[int]:
@@ -137,9 +137,11 @@ class Item:
         return None if index is None else self._file._index.record(index).offset
 
     def value(self, tag: Any, default: Any = MISSING) -> Any:
-        """The value of `tag` (an int such as ``0x00280010`` or a ``(group,
-        element)`` pair), decoded by its VR; a list of :class:`Item` for a
-        sequence. Raises KeyError when absent unless `default` is given."""
+        """The value of `tag` (an int such as ``0x00280010``, a ``(group,
+        element)`` pair, a keyword such as ``"Rows"`` or a string such as
+        ``"(0028,0010)"``), decoded by its VR; a list of :class:`Item` for a
+        sequence. Raises KeyError when absent unless `default` is given, and
+        for an unknown keyword whatever `default` is (a typo is not absence)."""
         index = self.element_index(tag)
         if index is None:
             if default is MISSING:

@@ -180,9 +180,12 @@ class DicomFile:
         return self._root
 
     def value(self, tag: Any, default: Any = MISSING) -> Any:
-        """The value of top-level element `tag`, decoded by its VR (ints for
-        US/UL/SS/SL/IS, floats for FL/FD/DS, str for text, bytes for OB/UN,
-        lists for multiplicity > 1, a list of :class:`Item` for SQ)."""
+        """The value of top-level element `tag` (an int, a ``(group,
+        element)`` pair, a keyword such as ``"PatientName"`` or a string such
+        as ``"(0010,0010)"``), decoded by its VR (ints for US/UL/SS/SL/IS,
+        floats for FL/FD/DS, str for text, bytes for OB/UN, lists for
+        multiplicity > 1, a list of :class:`Item` for SQ). An unknown keyword
+        raises KeyError naming close matches."""
         return self._root.value(tag, default)
 
     def __contains__(self, tag: Any) -> bool:
