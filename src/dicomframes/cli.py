@@ -1,4 +1,5 @@
-"""Command line: ``dicomframes info|frames|demo|bench`` (also ``python -m dicomframes``)."""
+"""Command line: ``dicomframes info|frames|convert|check|demo|bench`` (also
+``python -m dicomframes``)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,45 @@ def cmd_info(args: argparse.Namespace) -> int:
     return status
 
 
+def _pillow():
+    """PIL.Image, or a clear error for the user (Pillow is the optional extra ``image``)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise CliError("writing PNG needs Pillow: pip install 'dicomframes[image]'") from None
+    return Image
+
+
+class CliError(Exception):
+    """A usage error reported as ``dicomframes: error: ...`` with exit status 2."""
+
+
+def _save_png(array: np.ndarray, path: str) -> None:
+    Image = _pillow()
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.dtype == np.uint16:
+        if array.ndim != 2:
+            raise CliError(f"{path}: Pillow cannot write 16-bit colour PNG; use --bits 8")
+        image = Image.fromarray(np.ascontiguousarray(array))  # mode I;16
+    elif array.dtype == np.uint8 and (array.ndim == 2 or array.shape[2] in (3, 4)):
+        image = Image.fromarray(np.ascontiguousarray(array))
+    else:
+        raise CliError(f"{path}: a {array.dtype} {array.shape} frame cannot be written as PNG "
+                       f"as stored; use `dicomframes convert` (display values) or .npy")
+    image.save(path, format="PNG")
+
+
 def cmd_frames(args: argparse.Namespace) -> int:
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".npy", ".png"):
+        raise CliError(f"--out {args.out}: the extension says the format: .npy (any frames) "
+                       f"or .png (one frame, values as stored)")
+    if suffix == ".png":
+        if args.index is None or len(args.index) != 1:
+            raise CliError(f"--out {args.out}: a .png holds one frame; give one --index K "
+                           f"(or write .npy)")
+        _pillow()
     try:
         with open_dicom(args.file) as f:
             if args.index is None:
@@ -102,8 +141,46 @@ def cmd_frames(args: argparse.Namespace) -> int:
     except (DicomFramesError, OSError, IndexError) as exc:
         print(f"{args.file}: error: {exc}", file=sys.stderr)
         return 1
-    np.save(args.out, array)
+    if suffix == ".png":
+        _save_png(array, args.out)
+    else:
+        with open(args.out, "wb") as fp:  # np.save(path) would append .npy to other names
+            np.save(fp, array)
     print(f"wrote {args.out}: {array.dtype} {array.shape}")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise CliError(f"{args.out}: convert writes .png (use `frames --out x.npy` for values)")
+    _pillow()
+    window = None
+    if args.window:
+        from .display import parse_window
+
+        try:
+            window = parse_window(args.window)
+        except ValueError as exc:
+            raise CliError(f"--window: {exc}") from None
+    try:
+        with open_dicom(args.file) as f:
+            if args.index == "all":
+                indices = list(range(len(f)))
+                targets = [out.with_name(f"{out.stem}_{k:04d}{out.suffix}") for k in indices]
+            else:
+                try:
+                    indices = [int(args.index)]
+                except ValueError:
+                    raise CliError(f"--index {args.index!r}: a frame number or 'all'") from None
+                targets = [out]
+            for k, target in zip(indices, targets):
+                image = f.display(k, window=window, bits=args.bits)
+                _save_png(image, str(target))
+                print(f"wrote {target}: frame {f._frame_index(k)}, {image.dtype} {image.shape}")
+    except (DicomFramesError, OSError, IndexError, ValueError) as exc:
+        print(f"{args.file}: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -165,18 +242,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="dicomframes", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dicomframes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     info = sub.add_parser("info", help="describe DICOM files")
     info.add_argument("files", nargs="+")
     info.set_defaults(func=cmd_info)
 
-    frames = sub.add_parser("frames", help="write frames to a .npy file")
+    frames = sub.add_parser("frames", help="write frames as stored to .npy (or one to .png)")
     frames.add_argument("file")
     frames.add_argument("--index", type=int, nargs="+", help="frame index(es); default: all")
-    frames.add_argument("--out", required=True, help="output .npy path")
+    frames.add_argument("--out", required=True,
+                        help="output path, written exactly: .npy (any frames) or .png (one "
+                             "frame, values as stored; needs Pillow)")
     frames.set_defaults(func=cmd_frames)
+
+    convert = sub.add_parser(
+        "convert", help="write frames as a viewer shows them to PNG",
+        description="Modality LUT, VOI LUT (window or VOI LUT Sequence), MONOCHROME1 "
+                    "inverted, PALETTE COLOR to RGB, scaled to 8 or 16 bits (needs Pillow).")
+    convert.add_argument("file")
+    convert.add_argument("out", help="output .png; with --index all: OUT_0000.png, "
+                                     "OUT_0001.png, ... (frame number in 4 digits)")
+    convert.add_argument("--index", default="0", help="frame number or 'all' (default: 0)")
+    convert.add_argument("--window", help="CENTER,WIDTH in place of the file's VOI LUT")
+    convert.add_argument("--bits", type=int, choices=(8, 16), default=8)
+    convert.set_defaults(func=cmd_convert)
 
     demo = sub.add_parser("demo", help="info and timings for the sample files in FOLDER")
     demo.add_argument("folder", nargs="?", default="samples")
@@ -194,7 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["dicomframes", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"dicomframes: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
