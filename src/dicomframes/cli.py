@@ -184,6 +184,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    import json
+
+    from .check import check_file, format_report
+
+    reports = [check_file(path) for path in args.files]
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    else:
+        for report in reports:
+            print(format_report(report))
+    return 0 if all(r["ok"] for r in reports) else 1
+
+
 def _best_of(fn, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
@@ -271,6 +285,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     convert.add_argument("--window", help="CENTER,WIDTH in place of the file's VOI LUT")
     convert.add_argument("--bits", type=int, choices=(8, 16), default=8)
     convert.set_defaults(func=cmd_convert)
+
+    check = sub.add_parser(
+        "check", help="validate the Pixel Data (exit status 1 when anything is wrong)",
+        description="Without decoding: odd lengths, the Basic / Extended Offset Table against "
+                    "the fragments, the frame count against the data, each frame's codestream "
+                    "header (JPEG, JPEG-LS, JPEG 2000, RLE) against the Image Pixel "
+                    "attributes, data after the frames.")
+    check.add_argument("files", nargs="+")
+    check.add_argument("--json", action="store_true", help="one JSON list of reports")
+    check.set_defaults(func=cmd_check)
 
     demo = sub.add_parser("demo", help="info and timings for the sample files in FOLDER")
     demo.add_argument("folder", nargs="?", default="samples")
