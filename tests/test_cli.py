@@ -316,3 +316,46 @@ def test_check_native_data_after_frames(tmp_path):
     path = write(make_dicom(arr, frames=3, extra={"NumberOfFrames": 2}), tmp_path / "x.dcm")
     result = run("check", str(path))
     assert result.returncode == 1 and "data after the frames" in result.stdout
+
+
+# ---- info, demo, bench ------------------------------------------------------------------------
+
+def test_info_names_a_syntax_without_decoder(tmp_path):
+    path = write(make_dicom(np.zeros((8, 8), np.uint8), syntax="1.2.840.10008.1.2.4.100",
+                            encoded=[b"\x00\x00\x01\xb3abcd"]), tmp_path / "mpeg.dcm")
+    result = run("info", str(path))
+    assert result.returncode == 0
+    assert "no decoder for MPEG2 Main Profile @ Main Level" in result.stdout
+    assert "frame location: basic offset table" in result.stdout
+    assert "not found" not in result.stdout
+
+
+def test_demo_from_any_directory_makes_samples_per_codec(tmp_path):
+    result = run("demo", "--rounds", "1", cwd=tmp_path,
+                 env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = tmp_path / "cache" / "dicomframes" / "samples"
+    assert f"samples in {folder}" in result.stdout
+    made = {p.name for p in folder.glob("*.dcm")}
+    assert {"native_u16.dcm", "rle.dcm", "deflate_frames.dcm", "deflated_dataset.dcm"} <= made
+    for name in ("jpegls", "j2k", "htj2k", "jpeg_baseline", "jpeg_extended", "jpeg_lossless"):
+        assert f"{name}.dcm" in made or f"{name}.dcm not made" in result.stdout
+    table = result.stdout.split("open + all frames (us)")[1]
+    assert max(len(line) for line in table.splitlines()) < 120
+
+
+def test_demo_long_errors_do_not_stretch_the_table(tmp_path):
+    (tmp_path / "bad.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00" * 40)
+    arr = np.zeros((2, 4, 4), np.uint8)
+    write(make_dicom(arr, frames=2, extra={"NumberOfFrames": 9}), tmp_path / "short.dcm")
+    result = run("demo", str(tmp_path), "--rounds", "1")
+    assert result.returncode == 1
+    table = result.stdout.split("open + all frames (us)")[1].split("\n\n")[0]
+    assert max(len(line) for line in table.splitlines()) < 120  # error cells cut to 60
+    assert "[1] error: " in result.stdout  # the full text below the table
+
+
+def test_bench_rejects_unknown_peers():
+    result = run("bench", "--peers", "dicomsdl,nosuchpeer")
+    assert result.returncode == 2
+    assert "unknown nosuchpeer" in result.stderr and "dicomframes" in result.stderr

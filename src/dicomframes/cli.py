@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -66,6 +67,8 @@ def describe(f: DicomFile) -> dict[str, Any]:
             info["frame location"] = f.frame_location
         except DicomFramesError as exc:
             info["frame location"] = f"not found: {exc}"
+        if ts.codec is None:
+            info["decoder"] = f"no decoder for {ts.name}"
     if flags & FLAG_TRUNCATED:
         info["warning"] = "the file ends inside the Pixel Data"
     return info
@@ -207,15 +210,93 @@ def _best_of(fn, rounds: int) -> float:
     return best
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dicomframes" / "samples"
+
+
+def make_demo_samples(folder: Path) -> list[str]:
+    """One small two-frame file per codec dicomframes decodes, written into `folder` where
+    missing (needs pydicom; the encoders of dicomframes.testing). Returns notes on the
+    codecs left out because their encoder is not installed."""
+    import zlib
+
+    from . import uids
+    from .testing import encode_frame, encode_jpeg, make_dicom, write
+
+    y, x = np.mgrid[0:64, 0:64]
+    gray12 = ((np.sin(x / 7.0) * np.cos(y / 11.0) + 1) * 1900 + x * 3).astype(np.uint16)
+    frames12 = np.stack([gray12, gray12[::-1]])
+    frames8 = (frames12 >> 4).astype(np.uint8)
+
+    def deflate(frame: np.ndarray, syntax: str, bits_stored: int) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return packer.compress(frame.astype(frame.dtype.newbyteorder("<")).tobytes()) + \
+            packer.flush()
+
+    def encoded(frames: np.ndarray, syntax: str, bits: int, encode=encode_frame) -> dict:
+        return {"syntax": syntax, "bits_stored": bits,
+                "encoded": [encode(frame, syntax, bits_stored=bits) for frame in frames]}
+
+    specs = [
+        ("native_u16.dcm", frames12, lambda: {"bits_stored": 12}),
+        ("deflated_dataset.dcm", frames8,
+         lambda: {"syntax": uids.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN}),
+        ("rle.dcm", frames12, lambda: encoded(frames12, uids.RLE_LOSSLESS, 12)),
+        ("jpegls.dcm", frames12, lambda: encoded(frames12, uids.JPEG_LS_LOSSLESS, 12)),
+        ("j2k.dcm", frames12, lambda: encoded(frames12, uids.JPEG_2000_LOSSLESS, 12)),
+        ("htj2k.dcm", frames12, lambda: encoded(frames12, uids.HTJ2K_LOSSLESS, 12)),
+        ("jpeg_baseline.dcm", frames8, lambda: encoded(frames8, uids.JPEG_BASELINE, 8, encode_jpeg)),
+        ("jpeg_extended.dcm", frames12, lambda: encoded(frames12, uids.JPEG_EXTENDED, 12,
+                                                             encode_jpeg)),
+        ("jpeg_lossless.dcm", frames12, lambda: encoded(frames12, uids.JPEG_LOSSLESS_SV1, 12)),
+        ("deflate_frames.dcm", frames12,
+         lambda: encoded(frames12, uids.DEFLATED_IMAGE_FRAME_COMPRESSION, 12, deflate)),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    notes = []
+    for name, frames, options in specs:
+        path = folder / name
+        if path.exists():
+            continue
+        try:
+            write(make_dicom(frames, frames=len(frames), **options()), path)
+        except NotImplementedError as exc:  # no encoder for it here
+            notes.append(f"{name} not made: {exc}")
+        except (ValueError, RuntimeError) as exc:
+            notes.append(f"{name} not made: the encoder failed: {exc}")
+    return notes
+
+
+def _cell(text: str, notes: list[str], width: int = 60) -> str:
+    """`text` cut to `width` for the table; the full text goes to `notes` (numbered)."""
+    if len(text) <= width:
+        return text
+    notes.append(text)
+    return f"{text[:width - 6]}... [{len(notes)}]"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Print `info` for each sample file and the time to open it and decode
     every frame (best of several rounds)."""
-    folder = Path(args.folder)
+    given = args.dir or args.folder
+    folder = Path(given) if given else _cache_dir()
+    made: list[str] = []
+    if not given or not sorted(folder.glob("*.dcm")):
+        try:
+            made = make_demo_samples(folder)
+        except ImportError as exc:
+            print(f"no .dcm files in {folder}, and the samples cannot be made here: {exc}")
+            return 1
+        print(f"samples in {folder}")
+        for note in made:
+            print(f"  {note}")
     files = sorted(folder.glob("*.dcm"))
     if not files:
-        print(f"no .dcm files in {folder}; run scripts/make_samples.py {folder} first")
+        print(f"no .dcm files in {folder}")
         return 1
     rows = []
+    notes: list[str] = []
     status = 0
     for path in files:
         status |= _print_info(str(path))
@@ -233,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             with open_dicom(str(path)) as f:
                 frames = len(f)
         except DicomFramesError as exc:
-            rows.append((path.name, "-", "-", f"error: {exc}"))
+            rows.append((path.name, "-", "-", _cell(f"error: {exc}", notes)))
             status = 1
             continue
         rows.append((path.name, f"{t_open * 1e6:.1f}", f"{t_all * 1e6:.1f}", str(frames)))
@@ -241,7 +322,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     header = ("file", "open (us)", "open + all frames (us)", "frames")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    for number, text in enumerate(notes, 1):
+        print(f"\n[{number}] {text}")
     print(f"\n(best of {args.rounds} rounds each)")
     return status
 
@@ -250,7 +333,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """All-frames throughput at 1 and N threads against the installed peers."""
     from . import bench  # imports peers lazily; keeps the other commands light
 
-    peers = args.peers.split(",") if args.peers else None
+    from .bench.peers import BENCH_PEERS
+
+    peers = [p.strip() for p in args.peers.split(",") if p.strip()] if args.peers else None
+    unknown = [p for p in peers or () if p not in BENCH_PEERS]
+    if unknown:
+        raise CliError(f"--peers: unknown {', '.join(unknown)}; known: "
+                       f"{', '.join(BENCH_PEERS)}")
     return bench.run(args.files, threads=args.threads, runs=args.runs, peers=peers,
                      progress=args.progress, command=args.command_line)
 
@@ -296,8 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="one JSON list of reports")
     check.set_defaults(func=cmd_check)
 
-    demo = sub.add_parser("demo", help="info and timings for the sample files in FOLDER")
-    demo.add_argument("folder", nargs="?", default="samples")
+    demo = sub.add_parser(
+        "demo", help="info and timings for sample files, one per codec",
+        description="Info and open/decode timings for the .dcm files of FOLDER; without "
+                    "FOLDER (or --dir), a sample per codec is made (where missing) in "
+                    "$XDG_CACHE_HOME/dicomframes/samples (~/.cache/dicomframes/samples); "
+                    "a FOLDER with no .dcm file gets the samples too.")
+    demo.add_argument("folder", nargs="?", default=None)
+    demo.add_argument("--dir", help="where the samples are made / read (same as FOLDER)")
     demo.add_argument("--rounds", type=int, default=200)
     demo.set_defaults(func=cmd_demo)
 
