@@ -468,6 +468,18 @@ class DicomFile:
         run_parallel(decode, count - start, workers)
         return out
 
+    def display(self, index: int, window: Any = None, bits: int = 8) -> np.ndarray:
+        """Frame `index` as a viewer shows it, scaled to uint8 (`bits` 8) or uint16
+        (`bits` 16): the Modality LUT (Rescale Slope / Intercept or a Modality LUT
+        Sequence), the VOI LUT (Window Center / Width with the VOI LUT Function LINEAR,
+        LINEAR_EXACT or SIGMOID, or a VOI LUT Sequence; `window` = (center, width) or
+        ``"CENTER,WIDTH"`` replaces the file's), MONOCHROME1 inverted, PALETTE COLOR
+        through its palette to RGB. Shape (rows, columns) for grayscale, (rows, columns,
+        3) for colour. See :mod:`dicomframes.display`."""
+        from .display import display
+
+        return display(self, index, window, bits)
+
     # ---- description -----------------------------------------------------
 
     @property

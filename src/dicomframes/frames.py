@@ -162,7 +162,12 @@ class EncapsulatedFrames:
         self.ts = ts
         self.dtype = pixels.dtype
         self.shape = pixels.frame_shape
-        self.decode_frame = codec_for(ts)
+        try:
+            self.decode_frame = codec_for(ts)
+        except UnsupportedTransferSyntaxError as exc:
+            # The frames can still be located (info, check, encoded_frame); decoding
+            # any of them raises this.
+            self.decode_frame = partial(_no_decoder, exc)
         self._index = index
         self._pixel_index = pixel_index
         self._eot: memoryview | None = None
@@ -342,6 +347,10 @@ def codec_for(ts: TransferSyntax) -> Decoder:
         f"no decoder for {ts.name} ({ts.uid}) Pixel Data: dicomframes decodes native, RLE "
         f"Lossless, JPEG, JPEG-LS, JPEG 2000, HTJ2K and Deflated Image Frame Compression",
         tag=TAG_PIXEL_DATA)
+
+
+def _no_decoder(exc: Exception, *args: Any) -> None:
+    raise exc
 
 
 def _decode_jpeg(decode: Callable[..., bool], args: Callable[..., tuple], data: Any,

@@ -98,6 +98,19 @@ _KNOWN = [
     TransferSyntax(DEFLATED_IMAGE_FRAME_COMPRESSION, "Deflated Image Frame Compression", True,
                    "deflate"),
 ]
+# Encapsulated syntaxes we name but do not decode (video, JPEG XL, JPIP).
+_KNOWN += [TransferSyntax(uid, name, True, None, True) for uid, name in (
+    ("1.2.840.10008.1.2.4.100", "MPEG2 Main Profile @ Main Level"),
+    ("1.2.840.10008.1.2.4.101", "MPEG2 Main Profile @ High Level"),
+    ("1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264 High Profile / Level 4.1"),
+    ("1.2.840.10008.1.2.4.103", "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1"),
+    ("1.2.840.10008.1.2.4.107", "HEVC/H.265 Main Profile / Level 5.1"),
+    ("1.2.840.10008.1.2.4.108", "HEVC/H.265 Main 10 Profile / Level 5.1"),
+    ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless"),
+    ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression"),
+    ("1.2.840.10008.1.2.4.112", "JPEG XL"),
+    ("1.2.840.10008.1.2.4.94", "JPIP Referenced"),
+)]
 _BY_UID = {ts.uid: ts for ts in _KNOWN}
 
 
