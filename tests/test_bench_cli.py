@@ -214,3 +214,20 @@ def test_jpeg_files_every_case_matches_or_skips(tmp_path, syntax, dtype, photome
         assert bench.compare(fn(), reference, inp.tolerance) is None, name
         ran.append(name)
     assert "imagecodecs" in ran, ran
+
+
+def test_peers_stderr_noise_stays_out_of_the_table():
+    """What peers write to file descriptor 2 (C libraries, Python warnings) is captured while
+    they run and summarised afterwards; the real stderr is back once the block ends."""
+    import os
+    import sys
+
+    from dicomframes.bench.cli import stderr_captured
+
+    with stderr_captured() as (terminal, noise):
+        os.write(2, b"gdcm: some warning\n")
+        print("a python warning", file=sys.stderr)
+        terminal.write("")  # the progress bar's stream still works
+        assert noise == []
+    assert noise == ["gdcm: some warning", "a python warning"]
+    os.fstat(2)  # restored and open

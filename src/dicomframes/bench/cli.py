@@ -3,10 +3,11 @@ and N threads, dicomframes against every installed peer, printed as markdown."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -51,20 +52,53 @@ def run(paths: Sequence[str], *, threads: int | None = None, runs: int = 3,
               f"run(s); dicomframes with its own pool, peers at 1 thread in their best serial "
               f"way and from a {n}-thread pool. ✗ = output differs from dicomframes', "
               f"ERR = failed.\n", file=out)
-        bar = Progress(len(inputs) * len(names) * len(counts) * runs, enabled=progress)
         results = []
-        try:
-            for inp in inputs:
-                results.append(measure(inp, names, counts, runs, bar))
-        finally:
-            bar.close()
+        with stderr_captured() as (terminal, noise):
+            bar = Progress(len(inputs) * len(names) * len(counts) * runs, stream=terminal,
+                           enabled=progress)
+            try:
+                for inp in inputs:
+                    results.append(measure(inp, names, counts, runs, bar))
+            finally:
+                bar.close()
         for line in threads_table(results, names):
             print(line, file=out)
         lines = notes(results) + [f"- {e} (not benchmarked)" for e in errors]
+        if noise:
+            first = noise[0] if len(noise[0]) <= 100 else noise[0][:97] + "..."
+            lines.append(f"- the peers wrote {len(noise)} line(s) to stderr while measured, "
+                         f"left out of the table (first: `{first}`)")
         if lines:
             print("\n" + "\n".join(lines), file=out)
         print(f"\nLoad average at the end: {load()}", file=out)
     return 0 if results else 1
+
+
+@contextlib.contextmanager
+def stderr_captured() -> Iterator[tuple[TextIO, list[str]]]:
+    """While the cases run, file descriptor 2 (where GDCM, OpenJPEG builds and Python warnings
+    write) goes to a temporary file, so that the peers' noise does not break into the
+    table or the progress bar. Yields a stream on the real stderr, for the bar, and a list
+    that receives the captured lines once the block ends."""
+    noise: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w", buffering=1)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        # Python's own writes (warnings) too, whatever sys.stderr was replaced with
+        python_stderr, sys.stderr = sys.stderr, os.fdopen(os.dup(2), "w", buffering=1)
+        try:
+            yield terminal, noise
+        finally:
+            sys.stderr.close()
+            sys.stderr = python_stderr
+            os.dup2(saved, 2)
+            os.close(saved)
+            terminal.close()
+            sink.seek(0)
+            text = sink.read().decode("utf-8", "replace")
+            noise.extend(line for line in text.splitlines() if line.strip())
 
 
 def measure(inp, names: Sequence[str], counts: Sequence[int], runs: int,
