@@ -237,6 +237,15 @@ static int can_stop_after_table(const scanner *s, int32_t pixel_index, uint32_t 
                                  has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS)));
 }
 
+/* Are the `n` (1..7) bytes at `p` the start of a sequence delimiter item
+ * (FFFE,E0DD) with length 0? None left (0) is not: a fragment may be missing. */
+static int cut_delimiter(const uint8_t *p, size_t n, int big_endian)
+{
+    static const uint8_t le[8] = {0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0};
+    static const uint8_t be[8] = {0xFF, 0xFE, 0xE0, 0xDD, 0, 0, 0, 0};
+    return n > 0 && n < 8 && memcmp(p, big_endian ? be : le, n) == 0;
+}
+
 /* Fragments of encapsulated Pixel Data, the first being the offset table;
  * `first` is 0 when resuming after it (dcf_scan_complete). */
 static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_endian,
@@ -251,9 +260,12 @@ static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_
                                      "encapsulated Pixel Data " TAG_FMT " ends at offset %zu "
                                      "without a sequence delimiter (%zu bytes left)",
                                      TAG_ARGS(pixel_tag), at, limit - at);
-            if (first || depth != 0 || pixel_index != s->out->pixel_data || limit != s->size)
+            if (first || depth != 0 || pixel_index != s->out->pixel_data || limit != s->size ||
+                !cut_delimiter(s->data + at, limit - at, big_endian) ||
+                s->out->count < (size_t)pixel_index + 3)
                 return st;
-            /* Every fragment is whole: the file was cut in the delimiter after them. */
+            /* Every fragment is whole, and at least one follows the offset table:
+             * the file was cut inside the sequence delimiter after them. */
             s->out->elements[pixel_index].length = at - start;
             return record_damage(s, pos, limit, s->out->count);
         }

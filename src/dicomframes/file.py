@@ -71,12 +71,19 @@ _VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH S
 _LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
 
 
+def _usual_first_group(group: int) -> bool:
+    """A group a data set without file meta usually starts with (even, up to
+    0FFF, or 7FE0 for one that starts with its Pixel Data)."""
+    return group % 2 == 0 and (group <= 0x0FFF or group == 0x7FE0)
+
+
 def _not_dicom_reason(data: memoryview) -> str | None:
     """Why `data` is not a DICOM file, or None when it may be one: it has the
     ``DICM`` prefix (at 128, or at 0), or its first bytes are a plausible data
     element (a file without preamble, as pydicom reads with force=True): an
     even group (or a private one) below 0x8000, a known VR or none (implicit),
-    and a value length that fits in the file."""
+    and a value length that fits in the file unless the group is a usual first
+    one (even, up to 0FFF, or 7FE0: then it is a cut DICOM file)."""
     size = len(data)
     if size >= 132 and data[128:132] == b"DICM" or data[:4] == b"DICM":
         return None
@@ -84,6 +91,8 @@ def _not_dicom_reason(data: memoryview) -> str | None:
         return "the file is empty"
     why = 'no "DICM" prefix at offset 128, and '
     if size < 8:
+        if size >= 2 and _usual_first_group(int.from_bytes(data[:2], "little")):
+            return None  # a cut DICOM file: the scan names where
         return why + f"{size} bytes are too few for a data element"
     head = bytes(data[:12])
     group_le, element_le = int.from_bytes(head[0:2], "little"), int.from_bytes(head[2:4], "little")
@@ -111,8 +120,10 @@ def _not_dicom_reason(data: memoryview) -> str | None:
         return why + (f"its first bytes are not a plausible data element: tag {tag} is not "
                       f"a DICOM group")
     if length is None:
-        return why + f"its first element {tag} ({kind}) is cut short after {size} bytes"
-    if length != 0xFFFFFFFF and start + length > size:
+        return None  # a cut long-VR header: the scan names it
+    # A cut file whose first element has a usual leading group stays a (truncated)
+    # DICOM file, as does one that starts with its Pixel Data.
+    if length != 0xFFFFFFFF and start + length > size and not _usual_first_group(group):
         return why + (f"its first bytes are not a plausible data element: tag {tag} with "
                       f"{kind} and value length {length} runs past the end of the "
                       f"{size}-byte file")
