@@ -175,8 +175,10 @@ def test_cut_inside_pixel_data_still_names_the_frame():
 
 @pytest.mark.parametrize("threads", [1, 4])
 def test_first_failing_frame_is_raised(threads):
+    """Three RLE fragments too short for their 64 x 64 frames: the size check made
+    before the output is allocated fails for each; frame 0's error is raised."""
     arr = np.zeros((3, 64, 64), np.uint8)
-    short = [struct.pack("<I", 1) + struct.pack("<I", 64) + b"\0" * 56 + b"\x00\x01"] * 3
+    short = [struct.pack("<II", 1, 64) + bytes([k]) * 2 for k in range(3)]
     data = dicomframes.testing.dicom_bytes(make_dataset(arr, frames=3, encoded=short,
                                                         syntax=uids.RLE_LOSSLESS))
     with dicomframes.open(data) as f:
