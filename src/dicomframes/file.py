@@ -58,7 +58,11 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     allocate a giant output.
 
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
-    valid DICOM, naming the tag and the byte offset.
+    valid DICOM, naming the tag and the byte offset
+    (:class:`~dicomframes.NotDicomError` for data that is not DICOM at all).
+    Damage after the Pixel Data (a cut, garbage) is not an error: the frames
+    are whole, a :class:`~dicomframes.DicomFramesWarning` says what and where,
+    and :attr:`DicomFile.damage` keeps it.
     """
     return DicomFile(Source.open(source), max_depth=max_depth,
                      max_inflated_bytes=max_inflated_bytes,
