@@ -38,6 +38,7 @@ typedef enum run_end {
 
 static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding enc,
                                 run_end until, int32_t parent, uint32_t depth);
+static dcf_status record_damage(scanner *s, size_t *pos, size_t limit, size_t count);
 
 /* ---- index storage ----------------------------------------------------- */
 
@@ -236,6 +237,15 @@ static int can_stop_after_table(const scanner *s, int32_t pixel_index, uint32_t 
                                  has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS)));
 }
 
+/* Are the `n` (1..7) bytes at `p` the start of a sequence delimiter item
+ * (FFFE,E0DD) with length 0? None left (0) is not: a fragment may be missing. */
+static int cut_delimiter(const uint8_t *p, size_t n, int big_endian)
+{
+    static const uint8_t le[8] = {0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0};
+    static const uint8_t be[8] = {0xFF, 0xFE, 0xE0, 0xDD, 0, 0, 0, 0};
+    return n > 0 && n < 8 && memcmp(p, big_endian ? be : le, n) == 0;
+}
+
 /* Fragments of encapsulated Pixel Data, the first being the offset table;
  * `first` is 0 when resuming after it (dcf_scan_complete). */
 static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_endian,
@@ -245,10 +255,20 @@ static dcf_status scan_fragments(scanner *s, size_t *pos, size_t limit, int big_
     size_t start = (size_t)s->out->elements[pixel_index].offset;
     for (;; first = 0) {
         size_t at = *pos;
-        if (!dcf_fits(at, limit, 8))
-            return dcf_fail(s->err, DCF_E_TRUNCATED, pixel_tag, at,
-                            "encapsulated Pixel Data " TAG_FMT " ends at offset %zu without "
-                            "a sequence delimiter", TAG_ARGS(pixel_tag), at);
+        if (!dcf_fits(at, limit, 8)) {
+            dcf_status st = dcf_fail(s->err, DCF_E_TRUNCATED, pixel_tag, at,
+                                     "encapsulated Pixel Data " TAG_FMT " ends at offset %zu "
+                                     "without a sequence delimiter (%zu bytes left)",
+                                     TAG_ARGS(pixel_tag), at, limit - at);
+            if (first || depth != 0 || pixel_index != s->out->pixel_data || limit != s->size ||
+                !cut_delimiter(s->data + at, limit - at, big_endian) ||
+                s->out->count < (size_t)pixel_index + 3)
+                return st;
+            /* Every fragment is whole, and at least one follows the offset table:
+             * the file was cut inside the sequence delimiter after them. */
+            s->out->elements[pixel_index].length = at - start;
+            return record_damage(s, pos, limit, s->out->count);
+        }
         uint32_t tag = dcf_load_tag(s->data + at, big_endian);
         uint32_t length = dcf_load_u32(s->data + at + 4, big_endian);
         size_t value = at + 8;
@@ -312,6 +332,29 @@ static dcf_status header_cut_short(scanner *s, uint32_t tag, size_t at, size_t l
     return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
                     TAG_FMT " at offset %zu: element header cut short (%zu bytes left)",
                     TAG_ARGS(tag), at, limit - at);
+}
+
+/* Record `st` (in s->err), met at `at`, as damage after the top-level Pixel
+ * Data: the index is cut back to `count` entries and the scan ends there. */
+static dcf_status record_damage(scanner *s, size_t *pos, size_t limit, size_t count)
+{
+    s->out->count = count;
+    s->out->damaged = 1;
+    s->out->damage = *s->err;
+    dcf_error_clear(s->err);
+    *pos = limit;
+    return DCF_OK;
+}
+
+/* Is a failure of the top-level element that would be entry `first` of the
+ * index damage after the Pixel Data (tolerated) rather than an error? */
+static int after_pixel_data(const scanner *s, run_end until, uint32_t depth, size_t limit,
+                            size_t first, dcf_status st)
+{
+    int32_t pixel = s->out->pixel_data;
+    return st != DCF_E_NO_MEMORY && st != DCF_E_ARGUMENT && until == RUN_TO_LIMIT &&
+           depth == 0 && limit == s->size && pixel >= 0 && (size_t)pixel < first &&
+           !(s->out->elements[pixel].flags & DCF_FLAG_TRUNCATED);
 }
 
 /* Read one element header at *pos and index the element (recursing into
@@ -439,13 +482,16 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding enc,
-                                run_end until, int32_t parent, uint32_t depth)
+/* One step of scan_elements: index the element at *pos (DCF_OK), or say
+ * that the run ends there (DCF_STEP_END), or fail (a dcf_status). */
+#define DCF_STEP_END (-1)
+static int scan_step(scanner *s, size_t *pos, size_t limit, encoding enc, run_end until,
+                     int32_t parent, uint32_t depth)
 {
-    for (;;) {
+    {
         size_t at = *pos;
         if (until != RUN_TO_ITEM_DELIMITER && at == limit)
-            return DCF_OK;
+            return DCF_STEP_END;
         if (until == RUN_TO_ITEM_DELIMITER && at == limit) {
             uint32_t seq_tag = s->out->elements[s->out->elements[parent].parent].tag;
             return dcf_fail(s->err, DCF_E_TRUNCATED, seq_tag, at,
@@ -457,11 +503,11 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
             if (until == RUN_TO_LIMIT && depth == 0 && limit == s->size &&
                 all_zero(s->data + at, limit - at)) {
                 *pos = limit; /* a few bytes of zero padding after the last element */
-                return DCF_OK;
+                return DCF_STEP_END;
             }
             if (until == RUN_FILE_META && dcf_fits(at, limit, 2) &&
                 dcf_load_u16(s->data + at, 0) != 0x0002)
-                return DCF_OK;
+                return DCF_STEP_END;
             if (dcf_fits(at, limit, 4)) {
                 uint32_t tag = dcf_load_tag(s->data + at, until == RUN_FILE_META ? 0
                                                                                : enc.big_endian);
@@ -474,21 +520,21 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
         int big = until == RUN_FILE_META ? 0 : enc.big_endian;
         uint32_t tag = dcf_load_tag(s->data + at, big);
         if (until == RUN_FILE_META && (tag >> 16) != 0x0002)
-            return DCF_OK;
+            return DCF_STEP_END;
         if ((tag >> 16) == 0xFFFE) {
             if (tag == DCF_TAG_ITEM_DELIMITER && until == RUN_TO_ITEM_DELIMITER) {
                 if (!dcf_fits(at, limit, 8))
                     return dcf_fail(s->err, DCF_E_TRUNCATED, tag, at,
                                     "item delimiter at offset %zu cut short", at);
                 *pos = at + 8; /* its length should be 0; tolerated if not */
-                return DCF_OK;
+                return DCF_STEP_END;
             }
             if (tag == DCF_TAG_SEQUENCE_DELIMITER && until == RUN_TO_LIMIT && depth == 0 &&
                 dcf_load_u32(s->data + at + 4, big) == 0) {
                 /* A stray delimiter after encapsulated Pixel Data is a common
                  * writer bug; like pydicom, skip it. */
                 *pos = at + 8;
-                continue;
+                return DCF_OK;
             }
             return dcf_fail(s->err, DCF_E_MALFORMED, tag, at,
                             "unexpected " TAG_FMT " at offset %zu %s", TAG_ARGS(tag), at,
@@ -501,6 +547,24 @@ static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding 
             return st;
         if (until == RUN_FILE_META)
             s->out->elements[first].flags |= DCF_FLAG_FILE_META;
+        return DCF_OK;
+    }
+}
+
+static dcf_status scan_elements(scanner *s, size_t *pos, size_t limit, encoding enc,
+                                run_end until, int32_t parent, uint32_t depth)
+{
+    for (;;) {
+        size_t first = s->out->count;
+        int st = scan_step(s, pos, limit, enc, until, parent, depth);
+        if (st == DCF_STEP_END)
+            return DCF_OK;
+        if (st != DCF_OK) {
+            /* Damage after the top-level Pixel Data: the frames are whole. */
+            if (after_pixel_data(s, until, depth, limit, first, (dcf_status)st))
+                return record_damage(s, pos, limit, first);
+            return (dcf_status)st;
+        }
         if (s->stopped)
             return DCF_OK;
     }

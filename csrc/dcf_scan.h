@@ -19,7 +19,13 @@
  * touch one page per fragment header. The index is then a prefix of the full
  * one (`complete` is 0, `resume_offset` says where it stopped) and
  * dcf_scan_complete() indexes the rest: fragments, the sequence delimiter and
- * whatever follows the Pixel Data. */
+ * whatever follows the Pixel Data.
+ *
+ * A damaged tail: when the data after the top-level Pixel Data cannot be read
+ * (cut, garbage, a bogus length, the sequence delimiter of encapsulated Pixel
+ * Data cut short) the frames are still whole, so the scan succeeds: the index
+ * ends before the damaged element, `damaged` is 1 and `damage` says what was
+ * met and where. Damage before or inside the Pixel Data still fails. */
 #ifndef DCF_SCAN_H
 #define DCF_SCAN_H
 
@@ -102,6 +108,8 @@ typedef struct dcf_scan_result {
     uint8_t encoding_source;   /* DCF_ENCODING_FROM_META, ... */
     uint8_t complete;          /* 0: stopped after the Pixel Data's offset table */
     uint64_t resume_offset;    /* when not complete: the first fragment's item tag */
+    uint8_t damaged;           /* 1: the data after the top-level Pixel Data is damaged */
+    dcf_error damage;          /* when damaged: what the scan met there (tag, offset, message) */
 } dcf_scan_result;
 
 void dcf_scan_options_init(dcf_scan_options *options);

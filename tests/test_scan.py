@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import dicomframes
+import dicomframes._scan
 from dicomframes import (
     DicomFramesError,
     MalformedError,
@@ -1271,8 +1272,11 @@ def test_every_error_is_a_dicomframes_value_error():
 
 
 def test_empty_and_tiny_inputs():
-    f = dicomframes.open(b"")
-    assert rows(f) == [] and f._index.encoding_source == GUESSED
+    # An empty file is not DICOM (issue 11); the scanner itself indexes nothing.
+    with pytest.raises(dicomframes.NotDicomError, match="empty"):
+        dicomframes.open(b"")
+    index = dicomframes._scan.scan(b"")
+    assert len(index) == 0 and index.encoding_source == GUESSED
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         expect_error(b"\x08\x00\x20", TruncatedError, None, 0)

@@ -105,12 +105,19 @@ def test_implicit_values_take_the_dictionary_vr():
 
 
 @pytest.mark.parametrize("value, frames", [
-    ("inf", 1), ("1E400", 1), ("nan", 1), ("12.0", 12), ("3\\4", 3), ("", 1), ("7", 7),
+    ("inf", None), ("1E400", None), ("nan", None), ("12.0", 12), ("3\\4", 3), ("", 1),
+    ("7", 7),
 ])
 def test_number_of_frames_text_read_leniently(value, frames):
-    """Number of Frames as IS text: the first value, a writer's "12.0" read as 12;
-    what is not a finite number reads as absent (1 frame, as pydicom), never an
-    OverflowError."""
+    """Number of Frames as IS text: the first value, a writer's "12.0" read as 12, an
+    empty value as absent (1 frame, as pydicom); what is not a finite number raises
+    MalformedError naming it (issue 11), never an OverflowError."""
+    if frames is None:
+        data = (preamble() + file_meta(EXPLICIT_LE) + element(0x00280008, "IS", text(value))
+                + element(0x00280010, "US", us(2)) + element(0x00280011, "US", us(2)))
+        with pytest.raises(dicomframes.MalformedError, match=r"\(0028,0008\) Number of Frames"):
+            dicomframes.open(data)._pixel_module()
+        return
     data = (preamble() + file_meta(EXPLICIT_LE) + element(0x00280008, "IS", text(value))
             + element(0x00280010, "US", us(2)) + element(0x00280011, "US", us(2)))
     f = dicomframes.open(data)

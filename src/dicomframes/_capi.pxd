@@ -86,6 +86,8 @@ cdef extern from "dcf_scan.h" nogil:
         uint8_t encoding_source
         uint8_t complete
         uint64_t resume_offset
+        uint8_t damaged
+        dcf_error damage
 
     void dcf_scan_options_init(dcf_scan_options *options)
     dcf_status dcf_scan(const uint8_t *data, size_t size, const dcf_scan_options *options,

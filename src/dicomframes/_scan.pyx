@@ -10,8 +10,14 @@ every element before the Pixel Data, which is all that metadata lookups need;
 whatever needs the rest (its length, `array()`, `children(-1)`, a lookup of a
 tag that sorts after the Pixel Data, the fragments) first completes the scan,
 once, under a lock, and then answers exactly as an eager scan would.
+
+Damage after the top-level Pixel Data (a cut, garbage, a bogus length) does
+not fail the scan: the index ends before it, `damage` holds the error it
+would have been, and a DicomFramesWarning says so once, when the scan (or its
+completion) meets it.
 """
 import threading
+import warnings
 from typing import NamedTuple
 
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -28,7 +34,7 @@ from dicomframes._capi cimport (
     dcf_scan_complete, dcf_scan_options,
     dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
-from dicomframes.errors import from_status
+from dicomframes.errors import DicomFramesWarning, from_status
 
 cnp.import_array()
 
@@ -64,6 +70,7 @@ cdef class ElementIndex:
     cdef dcf_scan_options _options
     cdef object _lock
     cdef object _failure       # (status, tag, offset, message) of a failed completion
+    cdef object _damage        # the DicomFramesError of the damage after the Pixel Data
     cdef dcf_element *_retired # the partial index: another thread may still read it
     cdef readonly uint64_t meta_offset
     cdef readonly uint64_t dataset_offset
@@ -77,6 +84,21 @@ cdef class ElementIndex:
     def __dealloc__(self):
         dcf_scan_result_free(&self.result)
         free(self._retired)
+
+    @property
+    def damage(self):
+        """The DicomFramesError met after the top-level Pixel Data (the index
+        ends before it), or None. On a lazy index, known once complete."""
+        return self._damage
+
+    cdef int _note_damage(self) except -1:
+        if self.result.damaged and self._damage is None:
+            self._damage = error_from(&self.result.damage)
+            warnings.warn(DicomFramesWarning(
+                f"damaged data after the Pixel Data, ignored (the frames are whole): "
+                f"{self._damage}", tag=self._damage.tag, offset=self._damage.offset),
+                stacklevel=3)
+        return 0
 
     @property
     def complete(self):
@@ -126,6 +148,7 @@ cdef class ElementIndex:
             self._retired = self.result.elements
             self.result = full
             self._data = None
+        self._note_damage()
         return 0
 
     cdef inline bint _beyond_prefix(self, int32_t parent):
@@ -326,4 +349,5 @@ def scan(object source not None, int force_encoding=-1, unsigned int max_depth=0
     index.has_file_meta = index.result.has_file_meta
     index.encoding = index.result.encoding
     index.encoding_source = index.result.encoding_source
+    index._note_damage()
     return index

@@ -38,6 +38,7 @@ def describe(f: DicomFile) -> dict[str, Any]:
     row = f.pixel_data_element
     if row is None:
         info["pixel_data"] = None
+        _add_damage(f, info)
         return info
     tag, flags, offset, length = (int(elements[row][field])
                                   for field in ("tag", "flags", "offset", "length"))
@@ -71,7 +72,16 @@ def describe(f: DicomFile) -> dict[str, Any]:
             info["decoder"] = f"no decoder for {ts.name}"
     if flags & FLAG_TRUNCATED:
         info["warning"] = "the file ends inside the Pixel Data"
+    _add_damage(f, info)
     return info
+
+
+def _add_damage(f: DicomFile, info: dict[str, Any]) -> None:
+    """`info["damage"]`: what is damaged after the Pixel Data, if anything (the
+    index, complete here, ends before it)."""
+    damage = f.damage
+    if damage is not None:
+        info["damage"] = f"after the Pixel Data, ignored: {damage}"
 
 
 def _print_info(path: str) -> int:

@@ -30,6 +30,13 @@ MISSING: Any = object()
 _US_TAGS = PIXEL_MODULE_TAGS[:7]
 _TEXT_TAGS = PIXEL_MODULE_TAGS[7:]
 TAG_SPECIFIC_CHARACTER_SET = 0x00080005
+_TAG_NUMBER_OF_FRAMES = PIXEL_MODULE_TAGS[7]
+_TAG_HIGH_BIT = 0x00280102  # not read, but checked as the others
+_PIXEL_NAMES = dict(zip(PIXEL_MODULE_TAGS, (
+    "Rows", "Columns", "Samples per Pixel", "Bits Allocated", "Bits Stored",
+    "Pixel Representation", "Planar Configuration", "Number of Frames",
+    "Photometric Interpretation")))
+_PIXEL_NAMES[_TAG_HIGH_BIT] = "High Bit"
 # Values at least this long are decoded from a view, not copied first.
 _COPY_BELOW_BYTES = 4096
 
@@ -97,8 +104,42 @@ class DatasetValues:
         length >= 2. The checks belong to `pixels.describe_pixels`."""
         *numbers, frames, photometric = self._index.top_level_values(
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
+        self._check_pixel_values(numbers, frames)
         return PixelModule(*numbers, None if frames is None else first_is(frames),
                            None if photometric is None else first_cs(photometric))
+
+    def _check_pixel_values(self, numbers: list[int | None], frames: bytes | None) -> None:
+        """Refuse Image Pixel attributes that are present but cannot be read as
+        their VR: a US value of the wrong VR or of 1 or an odd number of bytes,
+        a Number of Frames that is not an IS (such as "1A"). MalformedError,
+        naming the tag and the value; an empty value counts as absent."""
+        index = self._index
+        checked = [*zip(PIXEL_MODULE_TAGS, (*numbers, frames)), (_TAG_HIGH_BIT, 0)]
+        for tag, value in checked:
+            found = index.find(-1, tag)
+            if found < 0:
+                continue
+            record = index.record(found)
+            name = _PIXEL_NAMES[tag]
+            where = f"{format_tag(tag)} {name} at offset {record.offset}"
+            expected = "IS" if tag == _TAG_NUMBER_OF_FRAMES else "US"
+            allowed = ("IS", "UN") if expected == "IS" else ("US", "SS", "UN", "OW", "OB")
+            if not record.flags & FLAG_IMPLICIT_VR and record.vr not in allowed:
+                raise MalformedError(f"{where} has VR {record.vr}, not {expected}",
+                                     tag=tag, offset=record.offset)
+            if record.length == 0:
+                continue  # empty: absent, as pydicom reads it
+            raw = bytes(self.raw(found)[:LENIENT_TEXT_BYTES + 1])
+            if expected == "US":
+                if record.length % 2 or value is None:
+                    raise MalformedError(f"{where} is {record.length} bytes ({raw[:8]!r}), not "
+                                         f"a US value (2 bytes)", tag=tag, offset=record.offset)
+                continue
+            text = raw.split(b"\\")[0].strip(b" \x00")
+            if text and (len(raw) > LENIENT_TEXT_BYTES or first_is(raw) is None):
+                shown = raw[:LENIENT_TEXT_BYTES].decode("latin-1")
+                raise MalformedError(f"{where} is {shown!r}, not a valid IS (integer string)",
+                                     tag=tag, offset=record.offset)
 
 
 class Item:

@@ -13,8 +13,10 @@ __all__ = [
     "EXCEPTION_BY_STATUS",
     "CodecError",
     "DicomFramesError",
+    "DicomFramesWarning",
     "MalformedError",
     "NestingError",
+    "NotDicomError",
     "PixelDataError",
     "TruncatedError",
     "UnsupportedError",
@@ -50,6 +52,23 @@ class DicomFramesError(ValueError):
         self.tag = tag
         self.offset = offset
         self.frame = frame
+
+
+class NotDicomError(DicomFramesError):
+    """The data is not a DICOM file at all: no ``DICM`` prefix, and its first
+    bytes are not a plausible data element (an empty file, an image, text)."""
+
+
+class DicomFramesWarning(UserWarning):
+    """Damage that dicomframes reads past, such as a cut or garbage after the
+    Pixel Data: the frames are whole. Attributes ``tag`` and ``offset`` as
+    for :class:`DicomFramesError`."""
+
+    def __init__(self, message: str, *, tag: int | None = None,
+                 offset: int | None = None) -> None:
+        super().__init__(message)
+        self.tag = tag
+        self.offset = offset
 
 
 class TruncatedError(DicomFramesError):

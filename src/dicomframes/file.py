@@ -15,7 +15,7 @@ from . import _scan, uids
 from ._core import Encoding, EncodingSource
 from .batch import resolve_threads, run_parallel
 from .dataset import MISSING, DatasetValues, Item
-from .errors import PixelDataError
+from .errors import DicomFramesError, NotDicomError, PixelDataError
 from .frames import EncapsulatedFrames, NativeFrames, check_out, frame_source
 from .modality import RescaleTable
 from .output import FrameOutput
@@ -58,11 +58,101 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     allocate a giant output.
 
     Raises a :class:`~dicomframes.DicomFramesError` for data that is not
-    valid DICOM, naming the tag and the byte offset.
+    valid DICOM, naming the tag and the byte offset
+    (:class:`~dicomframes.NotDicomError` for data that is not DICOM at all).
+    Damage after the Pixel Data (a cut, garbage) is not an error: the frames
+    are whole, a :class:`~dicomframes.DicomFramesWarning` says what and where,
+    and :attr:`DicomFile.damage` keeps it.
     """
     return DicomFile(Source.open(source), max_depth=max_depth,
                      max_inflated_bytes=max_inflated_bytes,
                      correct_unused_bits=correct_unused_bits, max_frame_bytes=max_frame_bytes)
+
+
+# The two-letter VRs of PS3.5 Table 6.2-1; those with a 4-byte length.
+_VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV "
+                 b"TM UC UI UL UN UR US UT UV".split())
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
+
+
+def _usual_first_group(group: int) -> bool:
+    """A group a data set without file meta usually starts with (even, up to
+    0FFF, or 7FE0 for one that starts with its Pixel Data)."""
+    return group % 2 == 0 and (group <= 0x0FFF or group == 0x7FE0)
+
+
+def _not_dicom_reason(data: memoryview) -> str | None:
+    """Why `data` is not a DICOM file, or None when it may be one: it has the
+    ``DICM`` prefix (at 128, or at 0), or its first bytes are a plausible data
+    element (a file without preamble, as pydicom reads with force=True): an
+    even group (or a private one) below 0x8000, a known VR or none (implicit),
+    and a value length that fits in the file unless the group is a usual first
+    one (even, up to 0FFF, or 7FE0: then it is a cut DICOM file)."""
+    size = len(data)
+    if size >= 132 and data[128:132] == b"DICM" or data[:4] == b"DICM":
+        return None
+    if size == 0:
+        return "the file is empty"
+    why = 'no "DICM" prefix at offset 128, and '
+    if size < 8:
+        if size >= 2 and _usual_first_group(int.from_bytes(data[:2], "little")):
+            return None  # a cut DICOM file: the scan names where
+        return why + f"{size} bytes are too few for a data element"
+    head = bytes(data[:12])
+    group_le, element_le = int.from_bytes(head[0:2], "little"), int.from_bytes(head[2:4], "little")
+    tag = f"({group_le:04X},{element_le:04X})"
+    vr = head[4:6]
+    if vr in _VRS:
+        # Explicit VR, either byte order (the scan guesses it from the group).
+        group_be = int.from_bytes(head[0:2], "big")
+        big = group_be < group_le
+        group = group_be if big else group_le
+        order = "big" if big else "little"
+        if vr in _LONG_VRS:
+            length = int.from_bytes(head[8:12], order) if size >= 12 else None
+            start = 12
+        else:
+            length = int.from_bytes(head[6:8], order)
+            start = 8
+        kind = f"explicit VR {vr.decode()}"
+    else:
+        group, order = group_le, "little"
+        length = int.from_bytes(head[4:8], "little")
+        start = 8
+        kind = "no known VR (implicit VR)"
+    if group >= 0x8000 or group in (1, 3, 5, 7):
+        return why + (f"its first bytes are not a plausible data element: tag {tag} is not "
+                      f"a DICOM group")
+    if length is None:
+        return None  # a cut long-VR header: the scan names it
+    # A cut file whose first element has a usual leading group stays a (truncated)
+    # DICOM file, as does one that starts with its Pixel Data.
+    if length != 0xFFFFFFFF and start + length > size and not _usual_first_group(group):
+        return why + (f"its first bytes are not a plausible data element: tag {tag} with "
+                      f"{kind} and value length {length} runs past the end of the "
+                      f"{size}-byte file")
+    return None
+
+
+def _check_present_in_order(source: NativeFrames | EncapsulatedFrames,
+                            selected: Sequence[int]) -> None:
+    """The size checks made before the output is allocated, raising the error of
+    the first failing frame in the order asked for (as decoding would). Native
+    frames are present up to a point, so one check of the largest index shows
+    whether any fails; encapsulated ones are checked one by one (only RLE and
+    deflate check anything)."""
+    if not selected:
+        return
+    if isinstance(source, NativeFrames):
+        try:
+            source.check_present(max(selected))
+            return
+        except DicomFramesError:
+            pass
+    elif source.ts.key not in ("rle", "deflate"):
+        return
+    for k in selected:
+        source.check_present(k)
 
 
 def _reopen(source: Any, options: dict[str, Any]) -> DicomFile:
@@ -79,6 +169,9 @@ class DicomFile:
                  max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         source = data if isinstance(data, Source) else Source(data, path=path, mapping=mapping)
         try:
+            reason = _not_dicom_reason(source.buffer)
+            if reason is not None:
+                raise NotDicomError(f"not a DICOM file: {reason}", offset=0)
             # Lazy: the fragments of compressed Pixel Data with an offset table
             # are indexed only if something needs them (see _scan.pyx).
             index = _scan.scan(source.buffer, -1, max_depth, True)
@@ -437,12 +530,10 @@ class DicomFile:
         output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
         source = output.source
         if indices is None:
-            source.check_present(self.number_of_frames - 1)  # before allocating for them all
             selected: Sequence[int] = range(self.number_of_frames)
         else:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
-            if selected:
-                source.check_present(max(selected))
+        _check_present_in_order(source, selected)  # before allocating for them all
         count = len(selected)
         shape = (count, *output.shape)
         codec_threads = output.codec_threads(workers, count)
@@ -503,6 +594,15 @@ class DicomFile:
         Pixel Data (PixelDataError)."""
         source = self._frames()
         return source.rule if isinstance(source, EncapsulatedFrames) else None
+
+    @property
+    def damage(self) -> DicomFramesError | None:
+        """The damage met after the Pixel Data (a cut, garbage, a bogus length),
+        as the error it would have been, or None. The frames are whole; the
+        elements end before it. A :class:`~dicomframes.DicomFramesWarning` was
+        issued when it was met. Indexes the elements after the Pixel Data first."""
+        self._index.finish()
+        return self._index.damage
 
     def describe(self) -> dict[str, Any]:
         """A summary of the file, as `dicomframes info` prints it."""

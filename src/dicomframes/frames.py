@@ -19,6 +19,7 @@ from .errors import (
     MalformedError,
     PixelDataError,
     TruncatedError,
+    UnsupportedError,
     UnsupportedTransferSyntaxError,
     format_tag,
     in_context,
@@ -268,6 +269,13 @@ class EncapsulatedFrames:
         if key not in ("rle", "deflate"):
             return
         offsets, lengths = self.fragments_of(k)
+        if key == "rle" and self.pixels.bits_allocated == 1:
+            # Not damage: the superseded 1-bit RLE (PS3.5 G.2 before 2018) has no decoder
+            # here, whatever the size of the fragments.
+            raise UnsupportedError(
+                f"frame {k} ({self.ts.name}, fragment at offset {offsets[0]}): RLE Lossless "
+                f"with Bits Allocated 1 (bit-packed byte segments) is not supported",
+                tag=TAG_PIXEL_DATA, offset=offsets[0], frame=k)
         encoded = sum(lengths)
         p = self.pixels
         if key == "rle":
