@@ -33,6 +33,10 @@ import pytest
 import dicomframes
 from dicomframes import DicomFramesError
 
+# The sweeps cut and garble files on purpose: damage after the Pixel Data warns
+# (tests/test_input_edges.py checks the warning itself).
+pytestmark = pytest.mark.filterwarnings("ignore::dicomframes.DicomFramesWarning")
+
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
