@@ -1,7 +1,11 @@
 # Stub for the compiled _codecs module (_codecs.pyx): the frame codecs.
-from typing import Final, SupportsIndex, TypedDict
+from typing import Any, Final, SupportsIndex, TypedDict
 
-from typing_extensions import Buffer
+from numpy.typing import NDArray
+from typing_extensions import Buffer, TypeAlias
+
+# Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
+_Bytes: TypeAlias = Buffer | NDArray[Any]
 
 PHOTOMETRIC: Final[dict[str, int]]
 
@@ -40,33 +44,33 @@ class _EngineConfig(TypedDict):
 def codec_versions() -> dict[str, str]: ...
 def engine_config() -> _EngineConfig: ...
 
-def decode_rle(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def decode_rle(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                photometric: str | SupportsIndex,
                planar_configuration: SupportsIndex = 0) -> None: ...
-def decode_jls(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def decode_jls(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                photometric: str | SupportsIndex,
                planar_configuration: SupportsIndex = 0) -> None: ...
-def decode_j2k(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def decode_j2k(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                photometric: str | SupportsIndex, planar_configuration: SupportsIndex = 0,
                reduce: SupportsIndex = 0, threads: SupportsIndex = 1) -> None: ...
-def decode_jpeg_own(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def decode_jpeg_own(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                     samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                     bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                     photometric: str | SupportsIndex,
                     planar_configuration: SupportsIndex = 0) -> None: ...
-def jpeg_info(src: Buffer) -> _JpegInfo: ...
-def decode_jpeg8(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def jpeg_info(src: _Bytes) -> _JpegInfo: ...
+def decode_jpeg8(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                  samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                  bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                  photometric: str | SupportsIndex, planar_configuration: SupportsIndex = 0,
                  as_rgb: bool = True, reduce: SupportsIndex = 0) -> None: ...
-def decode_jpeg(src: Buffer, out: Buffer, rows: SupportsIndex, columns: SupportsIndex,
+def decode_jpeg(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: SupportsIndex,
                 samples_per_pixel: SupportsIndex, bits_allocated: SupportsIndex,
                 bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                 photometric: str | SupportsIndex, planar_configuration: SupportsIndex = 0,

@@ -1,5 +1,11 @@
 # Stub for the compiled _native module (_native.pyx): native and deflated frames.
-from typing_extensions import Buffer
+from typing import Any
+
+from numpy.typing import NDArray
+from typing_extensions import Buffer, TypeAlias
+
+# Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
+_Bytes: TypeAlias = Buffer | NDArray[Any]
 
 class NativeLayout:
     def __init__(self, rows: int, columns: int, samples_per_pixel: int, bits_allocated: int,
@@ -10,7 +16,7 @@ class NativeLayout:
     def frame_size(self) -> int: ...
     @property
     def frame_bits(self) -> int: ...
-    def decode(self, src: Buffer, index: int, out: Buffer, pixel_tag: int = ...,
+    def decode(self, src: _Bytes, index: int, out: _Bytes, pixel_tag: int = ...,
                value_offset: int = 0) -> None: ...
-    def decode_deflated(self, src: Buffer, out: Buffer) -> None: ...
-    def viewable(self, src: Buffer, index: int) -> bool: ...
+    def decode_deflated(self, src: _Bytes, out: _Bytes) -> None: ...
+    def viewable(self, src: _Bytes, index: int) -> bool: ...

@@ -1,12 +1,15 @@
 # Stub for the compiled _scan module (_scan.pyx): the element scanner.
 from collections.abc import Sequence
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from typing_extensions import Buffer
+from typing_extensions import Buffer, TypeAlias
 
 from .errors import DicomFramesError
+
+# Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
+_Bytes: TypeAlias = Buffer | NDArray[Any]
 
 ELEMENT_DTYPE: Final[np.dtype[np.void]]
 
@@ -48,8 +51,8 @@ class ElementIndex:
     def children(self, parent: int) -> dict[int, int]: ...
     def items_of(self, parent: int) -> list[int]: ...
     def fragments(self, parent: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]: ...
-    def top_level_values(self, data: Buffer, us_tags: Sequence[int], raw_tags: Sequence[int],
+    def top_level_values(self, data: _Bytes, us_tags: Sequence[int], raw_tags: Sequence[int],
                          limit: int) -> list[int | bytes | None]: ...
 
-def scan(source: Buffer, force_encoding: int = -1, max_depth: int = 0,
+def scan(source: _Bytes, force_encoding: int = -1, max_depth: int = 0,
          lazy: bool = False) -> ElementIndex: ...

@@ -9,7 +9,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -248,7 +248,7 @@ def make_demo_samples(folder: Path) -> list[str]:
         return {"syntax": syntax, "bits_stored": bits,
                 "encoded": [encode(frame, syntax, bits_stored=bits) for frame in frames]}
 
-    specs = [
+    specs: list[tuple[str, np.ndarray, Callable[[], dict[str, Any]]]] = [
         ("native_u16.dcm", frames12, lambda: {"bits_stored": 12}),
         ("deflated_dataset.dcm", frames8,
          lambda: {"syntax": uids.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN}),

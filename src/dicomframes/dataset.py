@@ -105,8 +105,8 @@ class DatasetValues:
         *numbers, frames, photometric = self._index.top_level_values(
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         self._check_pixel_values(numbers, frames)
-        return PixelModule(*numbers, None if frames is None else first_is(frames),
-                           None if photometric is None else first_cs(photometric))
+        return PixelModule._make([*numbers, None if frames is None else first_is(frames),
+                                  None if photometric is None else first_cs(photometric)])
 
     def _check_pixel_values(self, numbers: list[int | None], frames: bytes | None) -> None:
         """Refuse Image Pixel attributes that are present but cannot be read as
