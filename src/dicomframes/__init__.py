@@ -25,7 +25,7 @@ from .file import DicomFile, Item, open
 from .keywords import keyword_for, tag_for
 from .series import MismatchError, read_frames
 from .pixels import PixelDescription
-from .config import config, show_config
+from ._config import config, show_config
 
 __version__ = "0.1.0"
 

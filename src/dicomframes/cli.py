@@ -363,7 +363,7 @@ class _ConfigAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        from .config import show_config
+        from ._config import show_config
 
         show_config()
         parser.exit()
