@@ -77,7 +77,7 @@ class DatasetValues:
             return decode_value(raw.tobytes() if length < _COPY_BELOW_BYTES else raw, vr,
                                 big_endian=bool(flags & FLAG_BIG_ENDIAN),
                                 encoding=self.text_encoding())
-        except ValueError as exc:  # e.g. IS "1A": not a number
+        except (ValueError, OverflowError) as exc:  # IS "1A": not a number; "1e999"
             raise MalformedError(f"{format_tag(tag)} at offset {offset}: invalid {vr} value "
                                  f"{bytes(raw[:64])!r}: {exc}", tag=tag, offset=offset) from None
 
@@ -101,6 +101,14 @@ class DatasetValues:
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         return PixelModule(*numbers, None if frames is None else first_is(frames),
                            None if photometric is None else first_cs(photometric))
+
+
+def _describe(value: Any) -> str:
+    """A short account of a decoded value of the wrong kind, for error messages."""
+    if isinstance(value, list) and value and all(isinstance(v, Item) for v in value):
+        return f"a sequence of {len(value)} item(s)"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
 class Item:
@@ -147,6 +155,38 @@ class Item:
             return default
         file = self._file
         return file._values.decode(index, lambda i: Item(file, i))
+
+    # ---- typed access, for the attributes the library interprets ------------
+
+    def malformed(self, tag: int, expected: str, value: Any) -> MalformedError:
+        """The error for `tag` holding `value` where `expected` was needed."""
+        offset = self.value_offset(tag)
+        where = "" if offset is None else f" at offset {offset}"
+        return MalformedError(f"{format_tag(tag)}{where}: {expected} expected, found "
+                              f"{_describe(value)}", tag=tag, offset=offset)
+
+    def sequence(self, tag: int) -> list[Item] | None:
+        """The items of sequence `tag`; None when absent or empty. Raises
+        MalformedError when `tag` is there with a value of another VR."""
+        value = self.value(tag, None)
+        if value is None or (isinstance(value, (str, bytes)) and not value):
+            return None
+        if isinstance(value, list) and all(isinstance(v, Item) for v in value):
+            return value or None
+        raise self.malformed(tag, "a sequence (SQ)", value)
+
+    def numbers(self, tag: int) -> list[int | float | None] | None:
+        """The values of `tag` as numbers (DS, IS or a binary number VR; an
+        empty entry of a DS / IS list is None); None when absent or empty.
+        Raises MalformedError for any other value (text, bytes, items)."""
+        value = self.value(tag, None)
+        if value is None or (isinstance(value, (str, bytes)) and not value):
+            return None
+        values = value if isinstance(value, list) else [value]
+        if values and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                          for v in values):
+            return values
+        raise self.malformed(tag, "a number", value)
 
     def __repr__(self) -> str:
         where = "top level" if self._index < 0 else f"element {self._index}"
