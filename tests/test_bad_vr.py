@@ -291,3 +291,20 @@ def test_sweep_only_dicomframes_errors(tag):
         exc = _only_dicomframes_errors(data)
         if isinstance(exc, MalformedError) and exc.tag == tag:
             assert format_tag(tag) in str(exc)
+
+
+# ---- the command line names the file in every error ---------------------------------
+
+
+def test_cli_errors_name_the_file(tmp_path, capsys):
+    from dicomframes.cli import main
+
+    data = _file()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[:300])
+    short = tmp_path / "short_pixels.dcm"
+    short.write_bytes(data[:-10])
+    assert main(["info", str(cut)]) == 1
+    assert f"{cut}: error:" in capsys.readouterr().out
+    assert main(["frames", str(short), "--out", str(tmp_path / "x.npy")]) == 1
+    assert f"{short}: error:" in capsys.readouterr().err

@@ -90,7 +90,8 @@ def read_frames(sources: Iterable[Any], *, out: np.ndarray | None = None,
         try:
             files[owned[i]] = open(source)
         except DicomFramesError as exc:
-            name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "bytes"
+            name = (os.fspath(source) if isinstance(source, (str, os.PathLike))
+                    else f"source {owned[i]} (bytes)")
             raise in_context(exc, name) from None
 
     try:
