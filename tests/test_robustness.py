@@ -449,15 +449,35 @@ def _fuzz_files() -> list:
     return [pytest.param(p, id=p.name) for p in files]
 
 
+@pytest.fixture(scope="module")
+def fuzz_harness():
+    """fuzz/fuzz_open.py imported as a module (its TestOneInput; atheris not needed)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_fuzz_open", REPO / "fuzz" / "fuzz_open.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
 @pytest.mark.parametrize("path", _fuzz_files())
-def test_replay_fuzz_corpus(path):
-    exercise(path.read_bytes())
+def test_replay_fuzz_corpus(path, fuzz_harness):
+    """Every file of fuzz/corpus/ (seeds and reproducers of fixed findings), through this
+    file's harness and through the fuzz target's own TestOneInput (lazy frame walk,
+    describe, threads, rescale=True, reversed order): only DicomFramesError may escape."""
+    data = path.read_bytes()
+    exercise(data)
+    try:
+        fuzz_harness.TestOneInput(data)
+    except Exception as exc:
+        raise AssertionError(f"fuzz_open.TestOneInput: {type(exc).__name__}: {exc}") from exc
 
 
 def test_fuzz_harness_replay():
     """fuzz/fuzz_open.py's TestOneInput itself runs (without atheris) on the seeds."""
     harness = REPO / "fuzz" / "fuzz_open.py"
-    files = [p for p in FUZZ_CORPUS.glob("*.dcm")] if FUZZ_CORPUS.is_dir() else []
+    files = sorted(p for p in FUZZ_CORPUS.glob("*") if p.is_file() and p.suffix != ".md") \
+        if FUZZ_CORPUS.is_dir() else []
     if not harness.is_file() or not files:
         pytest.skip("no fuzz harness or seeds")
     done = subprocess.run([sys.executable, str(harness), "--replay", *map(str, files)],
