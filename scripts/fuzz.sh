@@ -4,6 +4,7 @@
 #
 #   FUZZ_SECONDS=300 scripts/fuzz.sh                 # all six targets
 #   FUZZ_SECONDS=60 FUZZ_TARGETS="open jls" scripts/fuzz.sh
+#   FUZZ_BIN=/tmp/bin scripts/fuzz.sh --build jpeg jls      # build only
 #
 # Targets: open (fuzz/fuzz_open.py under atheris: dicomframes.open + decode, Python layer)
 # and the libFuzzer C targets deflate, jpeg, jpeg8, jpeg_any, jls (ASan + UBSan, clang).
@@ -23,7 +24,7 @@ OUT=${FUZZ_OUT:-build/fuzz-run}
 TARGETS=${FUZZ_TARGETS:-"open deflate jpeg jpeg8 jpeg_any jls"}
 PY=${PY:-.venv/bin/python}
 CC=${FUZZ_CC:-clang}
-BIN=build/fuzz
+BIN=${FUZZ_BIN:-build/fuzz}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icsrc"
 COMMON="-timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 mkdir -p "$OUT" "$BIN"
@@ -90,6 +91,14 @@ extra_flags() {
     *) echo "" ;;
     esac
 }
+
+# `scripts/fuzz.sh --build TARGET...`: only build those C targets (into FUZZ_BIN), e.g. to
+# replay fuzz/regressions/ (tests/test_robustness.py::test_replay_c_regressions).
+if [ "${1:-}" = --build ]; then
+    shift
+    for t in "$@"; do setup_target "$t" >&2 || exit 1; done
+    exit 0
+fi
 
 # ---- running ----------------------------------------------------------------------------
 # Executions from a libFuzzer log: the final stats line, else the last "#N" status line.

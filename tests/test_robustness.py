@@ -719,3 +719,47 @@ def test_bug7_transfer_syntax_uid_with_numeric_vr(vr):
             f.frames()
         except DicomFramesError:
             pass
+
+
+# --------------------------------------------------------------------------------------
+# replay fuzz/regressions/ on the libFuzzer C targets
+# --------------------------------------------------------------------------------------
+
+C_TARGETS = ("deflate", "jpeg", "jpeg8", "jpeg_any", "jls")
+REGRESSIONS = REPO / "fuzz" / "regressions"
+
+
+def _c_regressions() -> list:
+    """(target, files): fuzz/regressions/<target>/* for each C target; the older
+    top-level *.jpg reproducers belong to fuzz_jpeg."""
+    params = []
+    for target in C_TARGETS:
+        files = sorted(p for p in (REGRESSIONS / target).glob("*") if p.is_file())
+        if target == "jpeg":
+            files += sorted(REGRESSIONS.glob("*.jpg"))
+        if files:
+            params.append(pytest.param(target, files, id=target))
+    return params or [pytest.param(None, None, marks=pytest.mark.skip(
+        reason="fuzz/regressions is empty"), id="none")]
+
+
+@pytest.mark.parametrize("target, files", _c_regressions())
+def test_replay_c_regressions(target, files, tmp_path):
+    """Each reproducer of a fixed C-target finding runs once through its libFuzzer target,
+    built here with ASan + UBSan by scripts/fuzz.sh --build (skips without clang)."""
+    import shutil
+
+    if shutil.which("clang") is None:
+        pytest.skip("clang (libFuzzer) is not installed")
+    built = subprocess.run(["bash", str(REPO / "scripts" / "fuzz.sh"), "--build", target],
+                           env={**__import__("os").environ, "FUZZ_BIN": str(tmp_path)},
+                           capture_output=True, text=True, timeout=600, cwd=REPO)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build fuzz_{target}: {built.stderr[-500:]}")
+    def uncapped() -> None:  # ASan reserves terabytes of shadow: no `guarded` data cap
+        resource.setrlimit(resource.RLIMIT_DATA,
+                           (resource.getrlimit(resource.RLIMIT_DATA)[1],) * 2)
+
+    done = subprocess.run([str(tmp_path / f"fuzz_{target}"), *map(str, files)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=uncapped)
+    assert done.returncode == 0, done.stderr[-3000:]
