@@ -308,3 +308,25 @@ def test_cli_errors_name_the_file(tmp_path, capsys):
     assert f"{cut}: error:" in capsys.readouterr().out
     assert main(["frames", str(short), "--out", str(tmp_path / "x.npy")]) == 1
     assert f"{short}: error:" in capsys.readouterr().err
+
+
+# ---- the Image Pixel attributes: read leniently, but not out of text or sequences --------
+
+
+@pytest.mark.parametrize("tag, vr, value", [
+    (0x00280010, "LO", "4"), (0x00280011, "DS", "5"), (0x00280100, "SQ", "item"),
+    (0x00280101, "IS", "12"), (0x00280103, "FD", 0.0), (0x00280002, "CS", "1"),
+    (0x00280008, "US", 2), (0x00280008, "SQ", "item"), (0x00280004, "FD", 1.0),
+], ids=repr)
+def test_image_pixel_attribute_with_a_vr_of_the_wrong_kind(tag, vr, value):
+    arr = np.arange(40, dtype=np.uint16).reshape(2, 4, 5)
+    ds = make_dataset(arr, frames=2, bits_stored=12)
+    if tag in ds:
+        del ds[tag]
+    ds.add_new(tag, vr, _value(vr, value))
+    data = dicom_bytes(ds)
+    with dicomframes.open(data) as f:
+        with pytest.raises(MalformedError) as info:
+            f.frames()
+        assert info.value.tag == tag and format_tag(tag) in str(info.value)
+        assert "not decodable" in f.describe()["pixels"]

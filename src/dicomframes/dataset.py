@@ -97,10 +97,35 @@ class DatasetValues:
         """The top-level Image Pixel attributes as stored (None where absent or
         unreadable), read leniently: the first value of IS and CS, US of any
         length >= 2. The checks belong to `pixels.describe_pixels`."""
+        self._check_pixel_module_vrs()
         *numbers, frames, photometric = self._index.top_level_values(
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         return PixelModule(*numbers, None if frames is None else first_is(frames),
                            None if photometric is None else first_cs(photometric))
+
+
+    def _check_pixel_module_vrs(self) -> None:
+        """The lenient reading above takes any bytes; a VR of the wrong kind (text or a
+        sequence where US belongs, a binary number or a sequence where IS / CS belongs)
+        is a MalformedError naming the tag, not a number read out of text."""
+        for tags, allowed in ((_US_TAGS, _US_VRS), (_TEXT_TAGS, _TEXT_OK_VRS)):
+            for tag in tags:
+                found = self._index.find(-1, tag)
+                if found < 0:
+                    continue
+                record = self._index.record(found)
+                if record.vr not in allowed:
+                    want = "US" if tags is _US_TAGS else ("IS" if tag == 0x00280008 else "CS")
+                    raise MalformedError(
+                        f"{format_tag(tag)} at offset {record.offset}: VR {record.vr}, "
+                        f"{want} expected", tag=tag, offset=record.offset)
+
+
+# VRs the Image Pixel attributes are read from: their own, the ones of data that lost
+# its VR (UN, implicit VR), and the binary ones of the same size and meaning.
+_US_VRS = frozenset(["US", "SS", "UN", "OB", "OW", "UL", "SL", "XS"])
+_TEXT_OK_VRS = frozenset(["IS", "DS", "CS", "UN", "OB", "OW", "LO", "SH", "ST", "LT", "UT",
+                          "UC"])
 
 
 def _describe(value: Any) -> str:
