@@ -4,7 +4,6 @@
 #
 #   FUZZ_SECONDS=300 scripts/fuzz.sh                 # all six targets
 #   FUZZ_SECONDS=60 FUZZ_TARGETS="open jls" scripts/fuzz.sh
-#   FUZZ_BIN=/tmp/bin scripts/fuzz.sh --build jpeg jls      # build only
 #
 # Targets: open (fuzz/fuzz_open.py under atheris: dicomframes.open + decode, Python layer)
 # and the libFuzzer C targets deflate, jpeg, jpeg8, jpeg_any, jls (ASan + UBSan, clang).
@@ -16,6 +15,8 @@
 # new inputs added there, the git-tracked seed folders are left alone), logs, and
 # findings/<target>/ with each reproducer (crash-*, timeout-*, oom-*, leak-*).
 # Exit status: 0 when no target found anything, 1 otherwise.
+#   scripts/fuzz.sh --summary                # print the last run's summary again
+#   FUZZ_BIN=/tmp/bin scripts/fuzz.sh --build jpeg jls      # only build C targets
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -92,14 +93,6 @@ extra_flags() {
     esac
 }
 
-# `scripts/fuzz.sh --build TARGET...`: only build those C targets (into FUZZ_BIN), e.g. to
-# replay fuzz/regressions/ (tests/test_robustness.py::test_replay_c_regressions).
-if [ "${1:-}" = --build ]; then
-    shift
-    for t in "$@"; do setup_target "$t" >&2 || exit 1; done
-    exit 0
-fi
-
 # ---- running ----------------------------------------------------------------------------
 # Executions from a libFuzzer log: the final stats line, else the last "#N" status line.
 executions() {
@@ -137,50 +130,90 @@ run_open() {  # atheris stops at the first finding: restart it until the time is
     echo "$total" >"$logf.execs"
 }
 
-# A short description of each distinct failure in a log: sanitizer SUMMARY lines, libFuzzer's
-# deadly-signal / timeout / OOM lines, and for Python the exception with its innermost frame.
+# A short description of each distinct failure in a log, with its count: the Python exception
+# and its innermost frame (atheris), UBSan's "file:line: runtime error: ...", the kind of an
+# ASan report, leak, timeout, out-of-memory. (In fork mode libFuzzer echoes only the first
+# lines of each report; the reproducer replays the whole of it.)
 signatures() {
     awk '
-        /^=== Uncaught Python exception: ===/ { py = 1; exc = ""; next }
+        /=== Uncaught Python exception: ===/ { py = 1; exc = ""; frame = ""; next }
         py && exc == "" && NF { exc = $0; next }
-        py && /^  File "/ { frame = $0 }
-        py && /^==[0-9]+== ERROR: libFuzzer/ { print exc " @" frame; py = 0; frame = ""; next }
-        /^SUMMARY: / { print }
-        /ERROR: libFuzzer: timeout/ { print "timeout" }
-        /ERROR: libFuzzer: out-of-memory/ { print "out-of-memory" }
+        py && /^  File "/ { frame = $0; next }
+        py && /ERROR: libFuzzer/ { print exc " @" frame; py = 0; next }
+        /runtime error:/ { print; next }
+        /ERROR: AddressSanitizer: / {
+            sub(/.*ERROR: AddressSanitizer: /, "AddressSanitizer: "); sub(/ on (unknown )?address.*/, "")
+            print; next }
+        /ERROR: LeakSanitizer/ { print "LeakSanitizer: leak"; next }
+        /ERROR: libFuzzer: timeout/ { print "libFuzzer: timeout"; next }
+        /ERROR: libFuzzer: out-of-memory/ { print "libFuzzer: out-of-memory"; next }
+        /ERROR: libFuzzer: deadly signal/ { print "libFuzzer: deadly signal"; next }
     ' "$1" | sed 's/^ *//' | sort | uniq -c | sort -rn
 }
 
-declare -A EXECS FINDS STATUS
-rc=0
-for t in $TARGETS; do
-    work="$OUT/work/$t"; find="$OUT/findings/$t"; logf="$OUT/$t.log"
-    mkdir -p "$work" "$find"
-    if ! setup_target "$t"; then
-        STATUS[$t]="set-up failed"; EXECS[$t]=0; FINDS[$t]=0; rc=1; continue
-    fi
-    for s in $(seeds_for "$t"); do [ -d "$s" ] && cp -n "$s"/* "$work"/ 2>/dev/null; done
-    log "$t: fuzzing for ${SECONDS_EACH}s (work corpus $work, findings $find, log $logf)"
-    if [ "$t" = open ]; then run_open "$work" "$find" "$logf"; else run_c "$t" "$work" "$find" "$logf"; fi
-    EXECS[$t]=$(cat "$logf.execs" 2>/dev/null || echo 0)
-    FINDS[$t]=$(find "$find" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' \
-        -o -name 'oom-*' -o -name 'leak-*' -o -name 'slow-unit-*' \) ! -name 'slow-unit-*' | wc -l)
-    STATUS[$t]=ok
-    [ "${FINDS[$t]}" -eq 0 ] || rc=1
-    log "$t: ${EXECS[$t]} executions, ${FINDS[$t]} reproducer(s)"
-done
+# ---- the summary, from what a run left under OUT (so it can be printed again) -----------
+executions_of() {  # target -> executions, from its .execs file or else its log
+    local t=$1 logf="$OUT/$1.log"
+    if [ -s "$logf.execs" ]; then cat "$logf.execs"
+    elif [ "$t" = open ]; then executions "$logf"
+    else grep -o '^#[0-9]*:' "$logf" 2>/dev/null | tail -1 | tr -d '#:'; fi
+}
 
-echo
-echo "fuzz summary ($(date -u +%Y-%m-%d), ${SECONDS_EACH}s per target, nice $(nice))"
-printf '%-10s %14s %9s  %s\n' target executions findings "inputs saved in"
-for t in $TARGETS; do
-    printf '%-10s %14s %9s  %s\n' "$t" "${EXECS[$t]:-0}" "${FINDS[$t]:-0}" \
-        "$OUT/findings/$t/${STATUS[$t]:+ (${STATUS[$t]})}"
-done
-for t in $TARGETS; do
-    [ "${FINDS[$t]:-0}" -gt 0 ] || continue
-    echo; echo "$t: distinct failures (count, signature):"
-    signatures "$OUT/$t.log" | head -20
-    ls "$OUT/findings/$t/" | head -20
-done
-exit $rc
+inputs_of() {
+    find "$OUT/findings/$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' \
+        -o -name 'oom-*' -o -name 'leak-*' \) 2>/dev/null | wc -l
+}
+
+summary() {  # exit status 1 when any target found something or could not be set up
+    local t n d status=0
+    echo
+    echo "fuzz summary ($(date -u +%Y-%m-%d), ${SECONDS_EACH}s per target, under $OUT)"
+    printf '%-10s %14s %8s %9s  %s\n' target executions inputs distinct "inputs saved in"
+    for t in $TARGETS; do
+        if [ ! -f "$OUT/$t.log" ]; then
+            printf '%-10s %14s\n' "$t" "not run"; status=1; continue
+        fi
+        n=$(inputs_of "$t"); d=$(signatures "$OUT/$t.log" | wc -l)
+        printf '%-10s %14s %8s %9s  %s\n' "$t" "$(executions_of "$t")" "$n" "$d" \
+            "$OUT/findings/$t/"
+        [ "$n" -eq 0 ] && [ "$d" -eq 0 ] || status=1
+    done
+    for t in $TARGETS; do
+        [ -f "$OUT/$t.log" ] || continue
+        [ "$(inputs_of "$t")" -gt 0 ] || [ "$(signatures "$OUT/$t.log" | wc -l)" -gt 0 ] || continue
+        echo; echo "$t: distinct failures (count, signature):"
+        signatures "$OUT/$t.log" | head -20
+        echo "  e.g. $(find "$OUT/findings/$t" -maxdepth 1 -type f | head -1)"
+    done
+    return $status
+}
+
+main() {
+    case ${1:-} in
+    --build)  # only build those C targets (into FUZZ_BIN), e.g. to replay fuzz/regressions/
+        shift
+        for t in "$@"; do setup_target "$t" >&2 || return 1; done
+        return 0 ;;
+    --summary)  # print the summary of the last run under FUZZ_OUT again
+        summary; return ;;
+    esac
+    local t work find logf
+    for t in $TARGETS; do
+        work="$OUT/work/$t"; find="$OUT/findings/$t"; logf="$OUT/$t.log"
+        mkdir -p "$work" "$find"
+        if ! setup_target "$t"; then
+            log "$t: set-up failed"; continue
+        fi
+        for s in $(seeds_for "$t"); do [ -d "$s" ] && cp -n "$s"/* "$work"/ 2>/dev/null; done
+        log "$t: fuzzing for ${SECONDS_EACH}s (work corpus $work, findings $find, log $logf)"
+        if [ "$t" = open ]; then run_open "$work" "$find" "$logf"
+        else run_c "$t" "$work" "$find" "$logf"; fi
+        log "$t: $(executions_of "$t") executions, $(inputs_of "$t") input(s) saved"
+    done
+    summary
+}
+
+# The whole script is parsed before anything runs (bash reads a script as it goes: an edit
+# during a long run would otherwise change what the rest of the run executes).
+main "$@"
+exit $?
