@@ -403,6 +403,7 @@ def test_on_error_skip_lists_the_files_left_out(mixed_folder):
     assert sorted(os.path.basename(p) for p in skipped) == ["b_damaged.dcm", "c_mpeg2.dcm"]
     assert "no decoder" in skipped[str(mixed_folder / "c_mpeg2.dcm")]
     assert all(isinstance(reason, str) and reason for reason in skipped.values())
+    assert repr(ds).endswith("2 files skipped>")
     for i in range(len(ds)):
         assert ds[i].shape == (ROWS, COLS)
 

@@ -242,6 +242,8 @@ class FrameDataset(Dataset):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("skipped", [])  # pickled before on_error existed
+        state.setdefault("on_error", "raise")
         self.__dict__.update(state)
         self._reset_files()
 
@@ -286,4 +288,5 @@ class FrameDataset(Dataset):
     def __repr__(self) -> str:
         return (f"<dicomframes.torch.FrameDataset: {len(self)} frames from "
                 f"{len(self._paths)} files, frames={self._frames_label}, "
-                f"rescale={self.rescale}>")
+                f"rescale={self.rescale}"
+                + (f", {len(self.skipped)} files skipped" if self.skipped else "") + ">")
