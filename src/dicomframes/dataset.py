@@ -102,7 +102,6 @@ class DatasetValues:
         """The top-level Image Pixel attributes as stored (None where absent or
         unreadable), read leniently: the first value of IS and CS, US of any
         length >= 2. The checks belong to `pixels.describe_pixels`."""
-        self._check_pixel_module_vrs()
         *numbers, frames, photometric = self._index.top_level_values(
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         self._check_pixel_values(numbers, frames)
@@ -141,30 +140,19 @@ class DatasetValues:
                 shown = raw[:LENIENT_TEXT_BYTES].decode("latin-1")
                 raise MalformedError(f"{where} is {shown!r}, not a valid IS (integer string)",
                                      tag=tag, offset=record.offset)
+        found = index.find(-1, _TAG_PHOTOMETRIC)
+        if found >= 0:
+            record = index.record(found)
+            if not record.flags & FLAG_IMPLICIT_VR and record.vr not in _PHOTOMETRIC_VRS:
+                raise MalformedError(f"{format_tag(_TAG_PHOTOMETRIC)} Photometric Interpretation "
+                                     f"at offset {record.offset} has VR {record.vr}, not CS",
+                                     tag=_TAG_PHOTOMETRIC, offset=record.offset)
 
 
-    def _check_pixel_module_vrs(self) -> None:
-        """The lenient reading above takes any bytes; a VR of the wrong kind (text or a
-        sequence where US belongs, a binary number or a sequence where IS / CS belongs)
-        is a MalformedError naming the tag, not a number read out of text."""
-        for tags, allowed in ((_US_TAGS, _US_VRS), (_TEXT_TAGS, _TEXT_OK_VRS)):
-            for tag in tags:
-                found = self._index.find(-1, tag)
-                if found < 0:
-                    continue
-                record = self._index.record(found)
-                if record.vr not in allowed:
-                    want = "US" if tags is _US_TAGS else ("IS" if tag == 0x00280008 else "CS")
-                    raise MalformedError(
-                        f"{format_tag(tag)} at offset {record.offset}: VR {record.vr}, "
-                        f"{want} expected", tag=tag, offset=record.offset)
-
-
-# VRs the Image Pixel attributes are read from: their own, the ones of data that lost
-# its VR (UN, implicit VR), and the binary ones of the same size and meaning.
-_US_VRS = frozenset(["US", "SS", "UN", "OB", "OW", "UL", "SL", "XS"])
-_TEXT_OK_VRS = frozenset(["IS", "DS", "CS", "UN", "OB", "OW", "LO", "SH", "ST", "LT", "UT",
-                          "UC"])
+# Photometric Interpretation is read from any text VR (or UN), not from a number or a
+# sequence.
+_PHOTOMETRIC_VRS = frozenset(["CS", "UN", "LO", "SH", "ST", "LT", "UT", "UC", "OB"])
+_TAG_PHOTOMETRIC = 0x00280004
 
 
 def _describe(value: Any) -> str:

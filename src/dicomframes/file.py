@@ -434,6 +434,9 @@ class DicomFile:
         output = self._outputs.get(key)
         if output is None:
             source = self._frame_source or self._frames()
+            missing = getattr(source, "no_decoder", None)
+            if missing is not None:  # a decoder for frames that no codec decodes
+                raise missing
             table = None
             if rescale:
                 if self._rescale is None:

@@ -163,11 +163,14 @@ class EncapsulatedFrames:
         self.ts = ts
         self.dtype = pixels.dtype
         self.shape = pixels.frame_shape
+        # Why no frame can be decoded (a syntax without a decoder), or None.
+        self.no_decoder: UnsupportedTransferSyntaxError | None = None
         try:
             self.decode_frame = codec_for(ts)
         except UnsupportedTransferSyntaxError as exc:
             # The frames can still be located (info, check, encoded_frame); decoding
             # any of them raises this.
+            self.no_decoder = exc
             self.decode_frame = partial(_no_decoder, exc)
         self._index = index
         self._pixel_index = pixel_index
