@@ -22,11 +22,20 @@ TESTS=(test_corpus_native.py test_corpus_compressed.py test_codecs_lowlevel.py
 DEPS=(pytest hypothesis pydicom pylibjpeg pylibjpeg-openjpeg pylibjpeg-rle pyjpegls
       imagecodecs pillow)
 
+# The corpus tests skip without the conformance corpus (<repo>/../shared/corpus, see
+# tests/conftest.py); a wheel test without them proves little, so say so and stop.
+if [ ! -f "$repo/../shared/corpus/manifest.json" ] && [ "${DCF_WHEEL_TEST_NO_CORPUS:-}" != 1 ]; then
+  echo "wheel_test: no conformance corpus at $(cd "$repo/.." && pwd)/shared/corpus; the corpus" \
+       "tests would all skip. Put it there, or set DCF_WHEEL_TEST_NO_CORPUS=1 to run without." >&2
+  exit 2
+fi
+quiet_pip() { "$venv/bin/python" -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
+
 rm -rf "$venv"
 "$py" -m venv "$venv"
 venv=$(cd "$venv" && pwd)
-"$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q "$wheel" "${DEPS[@]}"
+quiet_pip --upgrade pip
+quiet_pip "$wheel" "${DEPS[@]}"
 echo "installed $(basename "$wheel") into $venv"
 
 run() {
