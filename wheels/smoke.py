@@ -21,8 +21,14 @@ from dicomframes.testing import encode_frame, encode_jpeg
 
 
 def main() -> int:
+    from importlib.metadata import version
+
     pkg = Path(dcf.__file__).resolve().parent
     print(f"dicomframes {dcf.__version__} from {pkg}")
+    if version("dicomframes") != dcf.__version__:  # pyproject's version and __init__'s agree
+        print(f"installed metadata says {version('dicomframes')}, dicomframes.__version__ "
+              f"{dcf.__version__}", file=sys.stderr)
+        return 1
     if (Path.cwd() / "src" / "dicomframes").is_dir():
         print("run this from outside the source tree", file=sys.stderr)
         return 1
