@@ -3,7 +3,7 @@
 #   make test   - the whole test suite
 #   make wheel      - sdist + a manylinux wheel for this machine's Python, codecs bundled (wheelhouse/)
 #   make wheel-test - that wheel in a fresh venv, tests run with the system codec libraries masked
-# Other targets: setup (system packages + venv + editable build), bench, asan, clean.
+# Other targets: setup (system packages + venv + editable build), bench, fuzz, asan, clean.
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -11,7 +11,7 @@ PIP     := $(PY) -m pip
 SYSPKGS := libopenjp2-7-dev libjpeg62-turbo-dev zlib1g-dev cmake ninja-build
 STAMP   := $(VENV)/.deps-stamp
 
-.PHONY: setup sysdeps build demo test bench asan wheel wheel-test clean
+.PHONY: setup sysdeps build demo test bench fuzz asan wheel wheel-test clean
 
 setup: build
 
@@ -47,6 +47,13 @@ test: build
 
 bench: build
 	$(PY) -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
+
+# Every fuzz target (fuzz/fuzz_open.py under atheris, the libFuzzer C targets fuzz/fuzz_*.c)
+# for FUZZ_SECONDS each; findings are recorded and the run goes on; a summary at the end.
+# scripts/fuzz.sh builds the targets and installs atheris itself. See fuzz/README.md.
+FUZZ_SECONDS ?= 600
+fuzz: build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) PY=$(PY) nice -n 10 scripts/fuzz.sh
 
 # The C core and the extensions built with AddressSanitizer + UndefinedBehaviorSanitizer
 # into a separate venv (.venv-asan), then the whole suite run once under them.

@@ -12,6 +12,7 @@
  * Sequential scans ignore Ss/Se/Ah/Al (some encoders write Se = 0). */
 #include <string.h>
 
+#include "dcf_config.h"
 #include "dcf_jpeg_internal.h"
 
 #define CONST_BITS 13
@@ -499,4 +500,17 @@ dcf_status jpeg_decode_dct_scan(const uint8_t *src, size_t size, jpeg_frame *f,
         f->comp[s->ci[i]].coded = 1;
     *end = jpeg_skip_entropy(src, size, b.pos);
     return DCF_OK;
+}
+
+/* Which jpeg_idct_islow12 the ifunc resolver picked: it tests the CPU the same way. */
+const char *dcf_dct12_variant(void)
+{
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && \
+    (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(DCF_NO_TARGET_CLONES)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return "avx2";
+#endif
+    return "default";
 }

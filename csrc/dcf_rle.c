@@ -13,6 +13,7 @@
  * the unused high bits on the way. No heap allocation, no global state. */
 #include <string.h>
 
+#include "dcf_config.h"
 #include "dcf_codec.h"
 
 #define RLE_HEADER_SIZE 64u
@@ -441,4 +442,14 @@ dcf_status dcf_rle_decode(const uint8_t *src, size_t src_size,
         }
     }
     return DCF_OK;
+}
+
+const char *dcf_rle_variant(void)
+{
+#ifdef RLE_HAVE_SSSE3
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("ssse3"))
+        return "ssse3";
+#endif
+    return "default";
 }

@@ -6,7 +6,8 @@
 
 Every input is opened as DICOM bytes; its first frames are decoded before the element index
 is complete (frames found by walking their items from the offset table), then it is
-described and fully decoded (threads, rescale). The only exception
+described and fully decoded (threads, rescale), and its series sort keys (Instance
+Number, Image Position / Orientation) read. The only exception
 allowed is :class:`dicomframes.DicomFramesError` (and its subclasses); anything else
 (another exception, a crash, a sanitizer report, a hang) is a finding. See fuzz/README.md.
 
@@ -45,6 +46,15 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
         f.describe()  # completes the index: the rules over all fragments from here on
         f.frames(threads=2)
         f.frames([0], rescale=True, threads=1)
+        # The attributes a series is sorted by (read_frames(sort=...)), without decoding
+        # every frame once more.
+        from dicomframes.series import _instance_key, _position_key
+
+        for key in (_instance_key, _position_key):
+            try:
+                key(f, 0)
+            except DicomFramesError:
+                pass
         if len(f) > 1:
             f[::-1]
     except DicomFramesError:

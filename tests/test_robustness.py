@@ -453,15 +453,35 @@ def _fuzz_files() -> list:
     return [pytest.param(p, id=p.name) for p in files]
 
 
+@pytest.fixture(scope="module")
+def fuzz_harness():
+    """fuzz/fuzz_open.py imported as a module (its TestOneInput; atheris not needed)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_fuzz_open", REPO / "fuzz" / "fuzz_open.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
 @pytest.mark.parametrize("path", _fuzz_files())
-def test_replay_fuzz_corpus(path):
-    exercise(path.read_bytes())
+def test_replay_fuzz_corpus(path, fuzz_harness):
+    """Every file of fuzz/corpus/ (seeds and reproducers of fixed findings), through this
+    file's harness and through the fuzz target's own TestOneInput (lazy frame walk,
+    describe, threads, rescale=True, reversed order): only DicomFramesError may escape."""
+    data = path.read_bytes()
+    exercise(data)
+    try:
+        fuzz_harness.TestOneInput(data)
+    except Exception as exc:
+        raise AssertionError(f"fuzz_open.TestOneInput: {type(exc).__name__}: {exc}") from exc
 
 
 def test_fuzz_harness_replay():
     """fuzz/fuzz_open.py's TestOneInput itself runs (without atheris) on the seeds."""
     harness = REPO / "fuzz" / "fuzz_open.py"
-    files = [p for p in FUZZ_CORPUS.glob("*.dcm")] if FUZZ_CORPUS.is_dir() else []
+    files = sorted(p for p in FUZZ_CORPUS.glob("*") if p.is_file() and p.suffix != ".md") \
+        if FUZZ_CORPUS.is_dir() else []
     if not harness.is_file() or not files:
         pytest.skip("no fuzz harness or seeds")
     done = subprocess.run([sys.executable, str(harness), "--replay", *map(str, files)],
@@ -703,3 +723,47 @@ def test_bug7_transfer_syntax_uid_with_numeric_vr(vr):
             f.frames()
         except DicomFramesError:
             pass
+
+
+# --------------------------------------------------------------------------------------
+# replay fuzz/regressions/ on the libFuzzer C targets
+# --------------------------------------------------------------------------------------
+
+C_TARGETS = ("deflate", "jpeg", "jpeg8", "jpeg_any", "jls")
+REGRESSIONS = REPO / "fuzz" / "regressions"
+
+
+def _c_regressions() -> list:
+    """(target, files): fuzz/regressions/<target>/* for each C target; the older
+    top-level *.jpg reproducers belong to fuzz_jpeg."""
+    params = []
+    for target in C_TARGETS:
+        files = sorted(p for p in (REGRESSIONS / target).glob("*") if p.is_file())
+        if target == "jpeg":
+            files += sorted(REGRESSIONS.glob("*.jpg"))
+        if files:
+            params.append(pytest.param(target, files, id=target))
+    return params or [pytest.param(None, None, marks=pytest.mark.skip(
+        reason="fuzz/regressions is empty"), id="none")]
+
+
+@pytest.mark.parametrize("target, files", _c_regressions())
+def test_replay_c_regressions(target, files, tmp_path):
+    """Each reproducer of a fixed C-target finding runs once through its libFuzzer target,
+    built here with ASan + UBSan by scripts/fuzz.sh --build (skips without clang)."""
+    import shutil
+
+    if shutil.which("clang") is None:
+        pytest.skip("clang (libFuzzer) is not installed")
+    built = subprocess.run(["bash", str(REPO / "scripts" / "fuzz.sh"), "--build", target],
+                           env={**__import__("os").environ, "FUZZ_BIN": str(tmp_path)},
+                           capture_output=True, text=True, timeout=600, cwd=REPO)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build fuzz_{target}: {built.stderr[-500:]}")
+    def uncapped() -> None:  # ASan reserves terabytes of shadow: no `guarded` data cap
+        resource.setrlimit(resource.RLIMIT_DATA,
+                           (resource.getrlimit(resource.RLIMIT_DATA)[1],) * 2)
+
+    done = subprocess.run([str(tmp_path / f"fuzz_{target}"), *map(str, files)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=uncapped)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -350,3 +350,97 @@ def test_dataloader_workers_give_the_serial_batches(folder, context):
     assert len(parallel) == len(serial)
     for a, b in zip(serial, parallel):
         assert a.equal(b)
+
+
+# --------------------------------------------------------------------------------------
+# damaged and undecodable files: found by the constructor, named in every error
+# --------------------------------------------------------------------------------------
+
+# MPEG2 Main Profile: a transfer syntax with encapsulated Pixel Data and no decoder here.
+MPEG2 = "1.2.840.10008.1.2.4.100"
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path) -> Path:
+    """Two good files, a damaged one (its header cut short), one in a syntax we cannot
+    decode, and one with a Modality LUT Sequence stored as a number (bad only with
+    rescale)."""
+    write_dicom(tmp_path / "a_good.dcm", noise((2, ROWS, COLS), 11))
+    whole = make_dicom(noise((ROWS, COLS), 12))
+    (tmp_path / "b_damaged.dcm").write_bytes(whole[:400])  # inside the data set
+    arr = noise((ROWS, COLS), 13)
+    (tmp_path / "c_mpeg2.dcm").write_bytes(make_dicom(arr, syntax=MPEG2, encoded=[b"\0" * 64]))
+    ds = pydicom.dcmread(__import__("io").BytesIO(make_dicom(noise((ROWS, COLS), 14))))
+    ds.add_new(0x00283000, "DS", "1.5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.save_as(tmp_path / "d_bad_lut.dcm", enforce_file_format=True)
+    write_dicom(tmp_path / "e_good.dcm", noise((ROWS, COLS), 15), frames=False)
+    return tmp_path
+
+
+def test_damaged_file_raises_in_the_constructor_naming_it(mixed_folder):
+    (mixed_folder / "c_mpeg2.dcm").unlink()
+    with pytest.raises(DicomFramesError) as info:
+        FrameDataset(mixed_folder)
+    assert str(mixed_folder / "b_damaged.dcm") in str(info.value)
+
+
+def test_undecodable_syntax_raises_in_the_constructor_naming_it(mixed_folder):
+    (mixed_folder / "b_damaged.dcm").unlink()
+    with pytest.raises(dicomframes.UnsupportedTransferSyntaxError) as info:
+        FrameDataset(mixed_folder)
+    assert str(mixed_folder / "c_mpeg2.dcm") in str(info.value)
+    assert "no decoder" in str(info.value)
+
+
+def test_on_error_skip_lists_the_files_left_out(mixed_folder):
+    ds = FrameDataset(mixed_folder, on_error="skip", threads=2)
+    assert [os.path.basename(p) for p in ds.paths] == ["a_good.dcm", "d_bad_lut.dcm",
+                                                       "e_good.dcm"]
+    assert len(ds) == 4
+    skipped = dict(ds.skipped)
+    assert sorted(os.path.basename(p) for p in skipped) == ["b_damaged.dcm", "c_mpeg2.dcm"]
+    assert "no decoder" in skipped[str(mixed_folder / "c_mpeg2.dcm")]
+    assert all(isinstance(reason, str) and reason for reason in skipped.values())
+    assert repr(ds).endswith("2 files skipped>")
+    for i in range(len(ds)):
+        assert ds[i].shape == (ROWS, COLS)
+
+
+def test_rescale_checks_the_modality_lut_in_the_constructor(mixed_folder):
+    with pytest.raises(dicomframes.MalformedError) as info:
+        FrameDataset([mixed_folder / "a_good.dcm", mixed_folder / "d_bad_lut.dcm"],
+                     rescale=True)
+    assert str(mixed_folder / "d_bad_lut.dcm") in str(info.value)
+    assert "(0028,3000)" in str(info.value)
+    ds = FrameDataset(mixed_folder, rescale=True, on_error="skip")
+    assert sorted(os.path.basename(p) for p, _ in ds.skipped) == [
+        "b_damaged.dcm", "c_mpeg2.dcm", "d_bad_lut.dcm"]
+    assert ds[0].dtype == torch.float32
+
+
+def test_missing_file_raises_naming_it(tmp_path):
+    with pytest.raises(OSError) as info:
+        FrameDataset([tmp_path / "absent.dcm"])
+    assert "absent.dcm" in str(info.value)
+    ds = FrameDataset([tmp_path / "absent.dcm"], on_error="skip")
+    assert len(ds) == 0 and ds.skipped[0][0] == str(tmp_path / "absent.dcm")
+
+
+def test_item_errors_name_the_file(tmp_path):
+    path = tmp_path / "later_cut.dcm"
+    write_dicom(path, noise((3, ROWS, COLS), 16))
+    ds = FrameDataset(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) - ROWS * COLS])  # the last frame now ends early
+    ds.close()  # reopened from disk on the next item
+    with pytest.raises(DicomFramesError) as info:
+        ds[2]
+    assert str(path) in str(info.value)
+
+
+def test_on_error_argument_checked(folder):
+    root, _ = folder
+    with pytest.raises(ValueError, match="on_error"):
+        FrameDataset(root, on_error="ignore")

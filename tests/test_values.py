@@ -82,6 +82,20 @@ def test_value_decoding(vr, make, expected, big):
     assert type(got) is type(expected)
 
 
+@pytest.mark.parametrize("vr, raw, expected", [
+    ("LT", text("ab" * 3000), "ab" * 3000),
+    ("UT", text("x" * 5000), "x" * 5000),
+    ("DS", text("\\".join(["1.5"] * 1500)), [1.5] * 1500),
+    ("IS", text("\\".join(["12"] * 2000)), [12] * 2000),
+])
+def test_long_text_values(vr, raw, expected):
+    # Values of 4096 bytes and more are decoded from a view of the file, not a copy
+    # (found by mypy: memoryview has no .decode()).
+    assert len(raw) >= 4096
+    data = preamble() + file_meta(EXPLICIT_LE) + element(PRIVATE, vr, raw)
+    assert dicomframes.open(data).value(PRIVATE) == expected
+
+
 def test_empty_value_is_none():
     data = preamble() + file_meta(EXPLICIT_LE) + element(PN, "PN", b"") + \
         element(0x00280010, "US", b"")

@@ -25,6 +25,7 @@ from .file import DicomFile, Item, open
 from .keywords import keyword_for, tag_for
 from .series import MismatchError, read_frames
 from .pixels import PixelDescription
+from ._config import config, show_config
 
 __version__ = "0.1.0"
 
@@ -43,9 +44,11 @@ __all__ = [
     "TruncatedError",
     "UnsupportedError",
     "UnsupportedTransferSyntaxError",
+    "config",
     "decode_frame",
     "keyword_for",
     "open",
     "read_frames",
+    "show_config",
     "tag_for",
 ]

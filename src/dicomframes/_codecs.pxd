@@ -80,3 +80,19 @@ cdef extern from "dcf_jpeg_any.h" nogil:
     dcf_status dcf_jpeg_any_decode(const uint8_t *src, size_t size, const dcf_frame_spec *spec,
                                    int to_rgb, int reduce, uint8_t *dst, size_t dst_size,
                                    int *colour_done, dcf_error *err)
+
+
+# ---- what this build runs with (csrc/dcf_config.h), for show_config() ---------------
+cdef extern from "dcf_config.h" nogil:
+    enum dcf_library:
+        DCF_LIBRARY_OPENJPEG
+        DCF_LIBRARY_LIBJPEG
+        DCF_LIBRARY_ZLIB
+        DCF_LIBRARY_CORE
+    const char *dcf_library_path(int library)
+    const char *dcf_zlib_version()
+    const char *dcf_zlib_header_version()
+    const char *dcf_openjpeg_header_version()
+    const char *dcf_dct12_variant()
+    const char *dcf_rle_variant()
+    const char *dcf_cpu_features()

@@ -50,6 +50,40 @@ def codec_versions():
     }
 
 
+def _text(const char *s):
+    return s.decode("utf-8", "surrogateescape") if s != NULL else ""
+
+
+def engine_config():
+    """What the C core runs with, for dicomframes.show_config(): per engine its
+    loaded version, the version of the headers it was compiled against, the file
+    its code was loaded from ("" where the platform cannot tell) and, for our own
+    kernels, the SIMD variant this CPU runs."""
+    return {
+        "core": {"path": _text(dcf_library_path(DCF_LIBRARY_CORE))},
+        "openjpeg": {
+            "version": _text(dcf_openjpeg_version()),
+            "compiled": _text(dcf_openjpeg_header_version()),
+            "path": _text(dcf_library_path(DCF_LIBRARY_OPENJPEG)),
+        },
+        "libjpeg": {
+            # libjpeg(-turbo) exports no version function: the header's is all there is.
+            "compiled": _text(dcf_libjpeg_version()),
+            "path": _text(dcf_library_path(DCF_LIBRARY_LIBJPEG)),
+        },
+        "zlib": {
+            "version": _text(dcf_zlib_version()),
+            "compiled": _text(dcf_zlib_header_version()),
+            "path": _text(dcf_library_path(DCF_LIBRARY_ZLIB)),
+        },
+        "simd": {
+            "jpeg_dct12": _text(dcf_dct12_variant()),
+            "rle_interleave": _text(dcf_rle_variant()),
+            "cpu": _text(dcf_cpu_features()),
+        },
+    }
+
+
 cdef argument_error(str message):
     from dicomframes.errors import from_status
     return from_status(DCF_E_ARGUMENT, DCF_NO_TAG, 0, message)

@@ -103,7 +103,7 @@ def _check_encapsulated(f: Any, source: EncapsulatedFrames, frames: int, problem
         problems.append(f"frame count: Number of Frames says {frames}, the Pixel Data has "
                         f"only {fragment_count} fragment(s)")
     bot = bytes(f._buffer[offsets[0]:offsets[0] + lengths[0]])
-    tables = []
+    tables: list[tuple[str, list[int], list[int] | None]] = []
     if bot:
         tables.append(("Basic Offset Table", _table_entries(bot, 4), None))
     if TAG_EXTENDED_OFFSET_TABLE in f:

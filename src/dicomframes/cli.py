@@ -9,7 +9,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -248,7 +248,7 @@ def make_demo_samples(folder: Path) -> list[str]:
         return {"syntax": syntax, "bits_stored": bits,
                 "encoded": [encode(frame, syntax, bits_stored=bits) for frame in frames]}
 
-    specs = [
+    specs: list[tuple[str, np.ndarray, Callable[[], dict[str, Any]]]] = [
         ("native_u16.dcm", frames12, lambda: {"bits_stored": 12}),
         ("deflated_dataset.dcm", frames8,
          lambda: {"syntax": uids.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN}),
@@ -354,11 +354,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
                      progress=args.progress, command=args.command_line)
 
 
+class _ConfigAction(argparse.Action):
+    """``--config``: like ``--version``, prints and exits before any subcommand."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from ._config import show_config
+
+        show_config()
+        parser.exit()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="dicomframes", description=__doc__)
     parser.add_argument("--version", action="version", version=f"dicomframes {__version__}")
+    parser.add_argument("--config", action=_ConfigAction,
+                        help="print the version, engines, SIMD, Python, numpy and platform "
+                             "(for a bug report) and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     info = sub.add_parser("info", help="describe DICOM files")

@@ -82,7 +82,7 @@ class DatasetValues:
             return decode_value(raw.tobytes() if length < _COPY_BELOW_BYTES else raw, vr,
                                 big_endian=bool(flags & FLAG_BIG_ENDIAN),
                                 encoding=self.text_encoding())
-        except ValueError as exc:  # e.g. IS "1A": not a number
+        except (ValueError, OverflowError) as exc:  # IS "1A": not a number; "1e999"
             raise MalformedError(f"{format_tag(tag)} at offset {offset}: invalid {vr} value "
                                  f"{bytes(raw[:64])!r}: {exc}", tag=tag, offset=offset) from None
 
@@ -102,11 +102,12 @@ class DatasetValues:
         """The top-level Image Pixel attributes as stored (None where absent or
         unreadable), read leniently: the first value of IS and CS, US of any
         length >= 2. The checks belong to `pixels.describe_pixels`."""
+        self._check_pixel_module_vrs()
         *numbers, frames, photometric = self._index.top_level_values(
             self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         self._check_pixel_values(numbers, frames)
-        return PixelModule(*numbers, None if frames is None else first_is(frames),
-                           None if photometric is None else first_cs(photometric))
+        return PixelModule._make([*numbers, None if frames is None else first_is(frames),
+                                  None if photometric is None else first_cs(photometric)])
 
     def _check_pixel_values(self, numbers: list[int | None], frames: bytes | None) -> None:
         """Refuse Image Pixel attributes that are present but cannot be read as
@@ -140,6 +141,38 @@ class DatasetValues:
                 shown = raw[:LENIENT_TEXT_BYTES].decode("latin-1")
                 raise MalformedError(f"{where} is {shown!r}, not a valid IS (integer string)",
                                      tag=tag, offset=record.offset)
+
+
+    def _check_pixel_module_vrs(self) -> None:
+        """The lenient reading above takes any bytes; a VR of the wrong kind (text or a
+        sequence where US belongs, a binary number or a sequence where IS / CS belongs)
+        is a MalformedError naming the tag, not a number read out of text."""
+        for tags, allowed in ((_US_TAGS, _US_VRS), (_TEXT_TAGS, _TEXT_OK_VRS)):
+            for tag in tags:
+                found = self._index.find(-1, tag)
+                if found < 0:
+                    continue
+                record = self._index.record(found)
+                if record.vr not in allowed:
+                    want = "US" if tags is _US_TAGS else ("IS" if tag == 0x00280008 else "CS")
+                    raise MalformedError(
+                        f"{format_tag(tag)} at offset {record.offset}: VR {record.vr}, "
+                        f"{want} expected", tag=tag, offset=record.offset)
+
+
+# VRs the Image Pixel attributes are read from: their own, the ones of data that lost
+# its VR (UN, implicit VR), and the binary ones of the same size and meaning.
+_US_VRS = frozenset(["US", "SS", "UN", "OB", "OW", "UL", "SL", "XS"])
+_TEXT_OK_VRS = frozenset(["IS", "DS", "CS", "UN", "OB", "OW", "LO", "SH", "ST", "LT", "UT",
+                          "UC"])
+
+
+def _describe(value: Any) -> str:
+    """A short account of a decoded value of the wrong kind, for error messages."""
+    if isinstance(value, list) and value and all(isinstance(v, Item) for v in value):
+        return f"a sequence of {len(value)} item(s)"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
 class Item:
@@ -190,6 +223,38 @@ class Item:
             return default
         file = self._file
         return file._values.decode(index, lambda i: Item(file, i))
+
+    # ---- typed access, for the attributes the library interprets ------------
+
+    def malformed(self, tag: int, expected: str, value: Any) -> MalformedError:
+        """The error for `tag` holding `value` where `expected` was needed."""
+        offset = self.value_offset(tag)
+        where = "" if offset is None else f" at offset {offset}"
+        return MalformedError(f"{format_tag(tag)}{where}: {expected} expected, found "
+                              f"{_describe(value)}", tag=tag, offset=offset)
+
+    def sequence(self, tag: int) -> list[Item] | None:
+        """The items of sequence `tag`; None when absent or empty. Raises
+        MalformedError when `tag` is there with a value of another VR."""
+        value = self.value(tag, None)
+        if value is None or (isinstance(value, (str, bytes)) and not value):
+            return None
+        if isinstance(value, list) and all(isinstance(v, Item) for v in value):
+            return value or None
+        raise self.malformed(tag, "a sequence (SQ)", value)
+
+    def numbers(self, tag: int) -> list[int | float | None] | None:
+        """The values of `tag` as numbers (DS, IS or a binary number VR; an
+        empty entry of a DS / IS list is None); None when absent or empty.
+        Raises MalformedError for any other value (text, bytes, items)."""
+        value = self.value(tag, None)
+        if value is None or (isinstance(value, (str, bytes)) and not value):
+            return None
+        values = value if isinstance(value, list) else [value]
+        if values and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                          for v in values):
+            return values
+        raise self.malformed(tag, "a number", value)
 
     def __repr__(self) -> str:
         where = "top level" if self._index < 0 else f"element {self._index}"

@@ -294,6 +294,7 @@ def display_values(f: DicomFile, k: int, window: tuple[float, float] | None = No
     # VOI LUT
     if p.bits_stored and not p.is_float:
         if luts:
+            assert modality_depth is not None  # set with the Modality LUT above
             y_min, y_max = 0.0, float(2 ** modality_depth - 1)
         elif p.pixel_representation == 0:
             y_min, y_max = 0.0, float(2 ** p.bits_stored - 1)

@@ -7,7 +7,7 @@ request straight from the mapping.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ __all__ = ["DicomFile", "Item", "open"]
 
 # The transfer syntax a data set found in each encoding stands for, when the
 # file meta names none.
-_ENCODING_UIDS = {
+_ENCODING_UIDS: dict[int, str] = {
     Encoding.IMPLICIT_LE: uids.IMPLICIT_VR_LITTLE_ENDIAN,
     Encoding.EXPLICIT_LE: uids.EXPLICIT_VR_LITTLE_ENDIAN,
     Encoding.EXPLICIT_BE: uids.EXPLICIT_VR_BIG_ENDIAN,
@@ -107,7 +107,7 @@ def _not_dicom_reason(data: memoryview) -> str | None:
         group_be = int.from_bytes(head[0:2], "big")
         big = group_be < group_le
         group = group_be if big else group_le
-        order = "big" if big else "little"
+        order: Literal["big", "little"] = "big" if big else "little"
         if vr in _LONG_VRS:
             length = int.from_bytes(head[8:12], order) if size >= 12 else None
             start = 12
@@ -398,7 +398,7 @@ class DicomFile:
         if isinstance(key, slice):
             return self.frames(range(*key.indices(len(self))))
         if isinstance(key, (int, np.integer)):
-            return self.frame(key)
+            return self.frame(int(key))
         return self.frames(key)
 
     def _frame_index(self, index: Any) -> int:

@@ -127,7 +127,7 @@ class LocatedFrames(NamedTuple):
     per call costs more)."""
 
     first: list[int]
-    count: list[int]
+    count: list[int]  # type: ignore[assignment]  # shadows tuple.count, as intended
     offsets: list[int]
     lengths: list[int]
     rule: FrameRule
@@ -333,7 +333,7 @@ def codec_for(ts: TransferSyntax) -> Decoder:
     `threads`, only those of CODEC_COLOUR `as_rgb`."""
     from . import _codecs
 
-    def args(p: PixelDescription, reduce: int = 0) -> tuple:
+    def args(p: PixelDescription, reduce: int = 0) -> tuple[int, int, int, int, int, int, str]:
         rows, columns = -(-p.rows >> reduce), -(-p.columns >> reduce)
         return (rows, columns, p.samples_per_pixel, p.bits_allocated, p.bits_stored,
                 p.pixel_representation, p.photometric_interpretation)

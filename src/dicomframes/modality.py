@@ -33,16 +33,17 @@ TAG_PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230
 IDENTITY = (1.0, 0.0)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, list):  # DS with VM > 1: only the first is meaningful
-        value = value[0] if value else None
-    return None if value is None else float(value)
+def _first_number(dataset: Any, tag: int) -> float | None:
+    """The first value of a number attribute (DS with VM > 1: only the first is
+    meaningful); None when absent. MalformedError when it holds no number."""
+    values = dataset.numbers(tag)
+    return None if values is None or values[0] is None else float(values[0])
 
 
 def _pair(dataset: Any) -> tuple[float, float] | None:
     """(slope, intercept) of one data set (an Item), or None unless both are there."""
-    slope = _number(dataset.value(TAG_RESCALE_SLOPE, None))
-    intercept = _number(dataset.value(TAG_RESCALE_INTERCEPT, None))
+    slope = _first_number(dataset, TAG_RESCALE_SLOPE)
+    intercept = _first_number(dataset, TAG_RESCALE_INTERCEPT)
     if slope is None or intercept is None:
         return None
     return slope, intercept
@@ -51,10 +52,14 @@ def _pair(dataset: Any) -> tuple[float, float] | None:
 def _group_pair(group: Any) -> tuple[float, float] | None:
     """(slope, intercept) from one functional group item's Pixel Value
     Transformation Sequence, or None."""
-    transformations = group.value(TAG_PIXEL_VALUE_TRANSFORMATION_SEQUENCE, None)
+    transformations = group.sequence(TAG_PIXEL_VALUE_TRANSFORMATION_SEQUENCE)
     if not transformations:
         return None
     return _pair(transformations[0])
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 class ModalityLut:
@@ -64,24 +69,32 @@ class ModalityLut:
         descriptor = item.value(TAG_LUT_DESCRIPTOR, None)
         data = item.value(TAG_LUT_DATA, None)
         where = item.value_offset(TAG_LUT_DESCRIPTOR)
-        if not isinstance(descriptor, list) or len(descriptor) != 3 or data is None:
+        if (not isinstance(descriptor, list) or len(descriptor) != 3
+                or not all(_is_int(v) for v in descriptor) or data is None):
             raise MalformedError(
                 f"Modality LUT Sequence {format_tag(TAG_MODALITY_LUT_SEQUENCE)}: needs an LUT "
-                f"Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} of 3 numbers and LUT Data "
-                f"{format_tag(TAG_LUT_DATA)}, found {descriptor!r} (at offset {where})",
+                f"Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} of 3 numbers (US or SS) and LUT "
+                f"Data {format_tag(TAG_LUT_DATA)}, found {descriptor!r:.80} (at offset {where})",
                 tag=TAG_LUT_DESCRIPTOR, offset=where)
-        entries, self.first, depth = (int(v) for v in descriptor)
+        entries, self.first, depth = descriptor
+        if not 0 <= entries < 1 << 16:
+            raise MalformedError(
+                f"Modality LUT Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} at offset {where}: "
+                f"{entries} entries (0 to 65535 expected)", tag=TAG_LUT_DESCRIPTOR, offset=where)
         entries = entries or 1 << 16  # PS3.3 C.11.1.1.1: 0 means 65536
         if depth not in (8, 16):
             raise UnsupportedError(
                 f"Modality LUT Descriptor {format_tag(TAG_LUT_DESCRIPTOR)} at offset {where}: "
                 f"{depth}-bit entries (8 or 16 expected)", tag=TAG_LUT_DESCRIPTOR, offset=where)
+        offset = item.value_offset(TAG_LUT_DATA)
         if isinstance(data, (bytes, bytearray, memoryview)):  # OW: words in the file's order
-            values = np.frombuffer(bytes(data), dtype=">u2" if big_endian else "<u2")
+            raw = bytes(data)
+            values = np.frombuffer(raw[:len(raw) & ~1], dtype=">u2" if big_endian else "<u2")
+        elif _is_int(data) or (isinstance(data, list) and all(_is_int(v) for v in data)):
+            values = np.asarray(data if isinstance(data, list) else [data], dtype=np.int64)
         else:
-            values = np.asarray(data if isinstance(data, list) else [data])
+            raise item.malformed(TAG_LUT_DATA, "Modality LUT Data (US, SS or OW)", data)
         if len(values) < entries:
-            offset = item.value_offset(TAG_LUT_DATA)
             raise MalformedError(
                 f"Modality LUT Data {format_tag(TAG_LUT_DATA)} at offset {offset} has "
                 f"{len(values)} entries, the descriptor says {entries}", tag=TAG_LUT_DATA,
@@ -99,15 +112,17 @@ class RescaleTable:
     """Slope and intercept for every frame of one file, read once."""
 
     def __init__(self, dataset: Any, frames: int, big_endian: bool = False) -> None:
-        luts = dataset.value(TAG_MODALITY_LUT_SEQUENCE, None)
+        # Every attribute read here is checked for its kind: a sequence with another
+        # VR, text where a number belongs, raise MalformedError naming the tag.
+        luts = dataset.sequence(TAG_MODALITY_LUT_SEQUENCE)
         self.lut = ModalityLut(luts[0], big_endian) if luts else None
         default = _pair(dataset) or IDENTITY
-        shared_groups = dataset.value(TAG_SHARED_FUNCTIONAL_GROUPS, None)
+        shared_groups = dataset.sequence(TAG_SHARED_FUNCTIONAL_GROUPS)
         if shared_groups:
             default = _group_pair(shared_groups[0]) or default
         self.default = default
         self.per_frame: list[tuple[float, float] | None] | None = None
-        per_frame_groups = dataset.value(TAG_PER_FRAME_FUNCTIONAL_GROUPS, None)
+        per_frame_groups = dataset.sequence(TAG_PER_FRAME_FUNCTIONAL_GROUPS)
         if per_frame_groups:
             pairs = [_group_pair(group) for group in per_frame_groups[:frames]]
             if any(pair is not None for pair in pairs):

@@ -40,12 +40,14 @@ class FrameOutput:
         pixels = source.pixels
         if self.reduce:
             if codec not in REDUCIBLE:
-                name = source.ts.name if codec else "native (uncompressed)"
+                name = (source.ts.name if isinstance(source, EncapsulatedFrames)
+                        else "native (uncompressed)")
                 raise UnsupportedError(
                     f"reduce={reduce}: {name} Pixel Data has no resolution levels; only "
                     f"JPEG 2000, HTJ2K and 8-bit JPEG frames can be decoded at a reduced "
                     f"size", tag=TAG_PIXEL_DATA)
             if not 0 < self.reduce <= REDUCIBLE[codec]:
+                assert isinstance(source, EncapsulatedFrames)  # codec is in REDUCIBLE
                 raise ValueError(f"reduce must be between 0 and {REDUCIBLE[codec]} for "
                                  f"{source.ts.name}, not {reduce}")
         rows, columns = _reduced(pixels.rows, self.reduce), _reduced(pixels.columns, self.reduce)

@@ -31,28 +31,32 @@ def _name(file: DicomFile, position: int) -> str:
 
 
 def _instance_key(file: DicomFile, position: int) -> float:
-    number = file.value(TAG_INSTANCE_NUMBER, None)
-    if number is None:
+    number = file.dataset.numbers(TAG_INSTANCE_NUMBER)
+    if number is None or number[0] is None:
         raise MalformedError(f"{_name(file, position)}: no Instance Number (0020,0013) to "
                              f"sort by", tag=TAG_INSTANCE_NUMBER)
-    return float(number[0] if isinstance(number, list) else number)
+    return float(number[0])
 
 
 def _position_key(file: DicomFile, position: int) -> float:
     """Distance along the slice normal (row direction x column direction):
     the order of the slices in space, whatever the orientation."""
-    where = file.value(TAG_IMAGE_POSITION_PATIENT, None)
-    orientation = file.value(TAG_IMAGE_ORIENTATION_PATIENT, None)
-    for tag, value, size in ((TAG_IMAGE_POSITION_PATIENT, where, 3),
-                             (TAG_IMAGE_ORIENTATION_PATIENT, orientation, 6)):
-        if not isinstance(value, list) or len(value) != size:
+    found = []
+    for tag, size in ((TAG_IMAGE_POSITION_PATIENT, 3), (TAG_IMAGE_ORIENTATION_PATIENT, 6)):
+        name = "Image Position" if size == 3 else "Image Orientation"
+        try:
+            value = file.dataset.numbers(tag)  # MalformedError for text, bytes, items
+        except MalformedError as exc:
+            raise in_context(exc, f"{_name(file, position)}: {name} (Patient)") from None
+        if value is None or len(value) != size or any(v is None for v in value):
             offset = file.dataset.value_offset(tag)
-            name = "Image Position" if size == 3 else "Image Orientation"
             raise MalformedError(
                 f"{_name(file, position)}: {name} (Patient) {format_tag(tag)} needs {size} "
                 f"numbers to sort by position, found {value!r}"
                 + ("" if offset is None else f" at offset {offset}"),
                 tag=tag, offset=offset)
+        found.append(value)
+    where, orientation = found
     normal = np.cross(np.asarray(orientation[:3], float), np.asarray(orientation[3:], float))
     return float(np.dot(normal, np.asarray(where, float)))
 
@@ -86,7 +90,8 @@ def read_frames(sources: Iterable[Any], *, out: np.ndarray | None = None,
         try:
             files[owned[i]] = open(source)
         except DicomFramesError as exc:
-            name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "bytes"
+            name = (os.fspath(source) if isinstance(source, (str, os.PathLike))
+                    else f"source {owned[i]} (bytes)")
             raise in_context(exc, name) from None
 
     try:
@@ -104,7 +109,14 @@ def _read(files: list[DicomFile], out: np.ndarray | None, workers: int, sort: st
     order = list(range(len(files)))
     if sort is not None:
         key = _instance_key if sort == "instance" else _position_key
-        keys = [key(file, i) for i, file in enumerate(files)]
+        keys = []
+        for i, file in enumerate(files):
+            try:
+                keys.append(key(file, i))
+            except DicomFramesError as exc:
+                if _name(file, i) in str(exc):
+                    raise
+                raise in_context(exc, _name(file, i)) from None
         order.sort(key=keys.__getitem__)  # stable: ties keep the given order
     outputs: list[FrameOutput] = []
     jobs: list[tuple[int, int]] = []  # (file position, frame index), in output order

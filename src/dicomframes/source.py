@@ -73,7 +73,7 @@ class Source:
         src = view[dataset_offset:]
         try:
             for start in range(0, len(src), _INFLATE_STEP):
-                chunk = src[start:start + _INFLATE_STEP]
+                chunk: bytes | memoryview = src[start:start + _INFLATE_STEP]
                 while chunk:
                     out = inflater.decompress(chunk, _INFLATE_STEP)
                     total += len(out)

@@ -31,6 +31,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError("dicomframes.torch needs PyTorch: pip install 'dicomframes[torch]'"
                       ) from exc
 
+from .batch import resolve_threads, run_parallel
+from .errors import DicomFramesError, in_context
 from .file import DicomFile
 from .file import open as open_dicom
 
@@ -95,6 +97,29 @@ def _select(path: str, count: int, frames: FrameSelector) -> Sequence[int]:
     return tuple(selected)
 
 
+def _probe(path: str, rescale: bool) -> int:
+    """The number of frames of the file at `path` (0 without Pixel Data), after checking
+    that its frames can be decoded: the pixel description, the transfer syntax's
+    decoder, the frame location rules and, with `rescale`, the Modality LUT attributes.
+    Only the header is read (no pixel byte is decoded)."""
+    with open_dicom(path) as f:
+        count = f.number_of_frames
+        if count:
+            f.decoder(rescale=rescale)
+        return count
+
+
+def _naming(exc: BaseException, path: str) -> BaseException:
+    """`exc` with `path` leading its message (same class), unless it names it already."""
+    if path in str(exc):
+        return exc
+    if isinstance(exc, DicomFramesError):
+        return in_context(exc, path)
+    if isinstance(exc, OSError) and exc.filename is None:
+        return type(exc)(exc.errno, f"{path}: {exc.strerror or exc}")
+    return exc
+
+
 class FrameDataset(Dataset):
     """A map-style :class:`torch.utils.data.Dataset` over the frames of DICOM files.
 
@@ -117,6 +142,15 @@ class FrameDataset(Dataset):
     view of a read-only mapping would crash the process. That copy costs what a
     memcpy does, which DataLoader's batching pays again anyway.
 
+    Construction reads every file's header, on `threads` threads (None: one per CPU),
+    and checks that its frames can be decoded (the pixel description, a decoder for
+    its transfer syntax, the Modality LUT attributes with `rescale`). A file that
+    fails (damaged, unreadable, a syntax without a decoder) raises, with
+    ``on_error="raise"`` (the default), a :class:`~dicomframes.DicomFramesError` (or
+    OSError) of the same class whose message starts with the file's path; with
+    ``on_error="skip"`` it is left out and listed in :attr:`skipped` as ``(path,
+    reason)``. Errors raised later by ``dataset[i]`` name the file as well.
+
     Files are opened lazily by each process that reads items and kept open
     (at most `max_open_files` per process, least recently used dropped);
     pickling drops them, so the dataset works with ``DataLoader(num_workers=N)``
@@ -125,27 +159,49 @@ class FrameDataset(Dataset):
 
     def __init__(self, sources: PathLike | Sequence[PathLike], frames: FrameSelector = "all",
                  transform: Callable[[torch.Tensor], Any] | None = None,
-                 rescale: bool = False, *, max_open_files: int = 64) -> None:
+                 rescale: bool = False, *, max_open_files: int = 64,
+                 on_error: str = "raise", threads: int | None = None) -> None:
         if max_open_files < 1:
             raise ValueError(f"max_open_files must be at least 1, not {max_open_files}")
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         self.transform = transform
         self.rescale = bool(rescale)
         self.max_open_files = max_open_files
+        self.on_error = on_error
         self._frames_label = (getattr(frames, "__name__", type(frames).__name__)
                               if callable(frames) else repr(frames))
+        candidates = _source_paths(sources)
+        # Every header is read and checked here, in parallel (the scan releases the GIL):
+        # a damaged file, or one in a syntax without a decoder, is found now, not at ds[i].
+        probed: list[int | BaseException] = [0] * len(candidates)
+
+        def probe(j: int) -> None:
+            try:
+                probed[j] = _probe(candidates[j], self.rescale)
+            except (DicomFramesError, OSError) as exc:
+                probed[j] = exc
+
+        run_parallel(probe, len(candidates), resolve_threads(threads))
         paths: list[str] = []
         selections: list[Sequence[int]] = []
-        for path in _source_paths(sources):
-            with open_dicom(path) as f:  # header only: no pixel byte is read
-                count = f.number_of_frames
-            if count == 0:
+        skipped: list[tuple[str, str]] = []
+        for path, result in zip(candidates, probed):
+            if isinstance(result, BaseException):
+                if on_error == "skip":
+                    skipped.append((path, str(result)))
+                    continue
+                raise _naming(result, path) from None
+            if result == 0:
                 continue  # no Pixel Data (a DICOMDIR, a report): no frames to pick from
-            selected = _select(path, count, frames)
+            selected = _select(path, result, frames)
             if selected:
                 paths.append(path)
                 selections.append(selected)
         self._paths = paths
         self._selections = selections
+        # (path, reason) of each file left out with on_error="skip".
+        self.skipped: list[tuple[str, str]] = skipped
         # _ends[j] = items in files 0..j; item i lives in the first file with _ends[j] > i.
         self._ends = list(itertools.accumulate(len(s) for s in selections))
         self._reset_files()
@@ -186,6 +242,8 @@ class FrameDataset(Dataset):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("skipped", [])  # pickled before on_error existed
+        state.setdefault("on_error", "raise")
         self.__dict__.update(state)
         self._reset_files()
 
@@ -214,11 +272,14 @@ class FrameDataset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         path, k = self.frame_index(index)
-        f = self._file(path)
-        if self.rescale:
-            array = f.frame(k, copy=True, rescale=True)
-        else:
-            array = f.frame(k, copy=True)
+        try:
+            f = self._file(path)
+            if self.rescale:
+                array = f.frame(k, copy=True, rescale=True)
+            else:
+                array = f.frame(k, copy=True)
+        except (DicomFramesError, OSError) as exc:
+            raise _naming(exc, path) from None
         if not array.flags.writeable:  # defensive: never hand torch a read-only view
             array = array.copy()
         tensor = torch.from_numpy(array)
@@ -227,4 +288,5 @@ class FrameDataset(Dataset):
     def __repr__(self) -> str:
         return (f"<dicomframes.torch.FrameDataset: {len(self)} frames from "
                 f"{len(self._paths)} files, frames={self._frames_label}, "
-                f"rescale={self.rescale}>")
+                f"rescale={self.rescale}"
+                + (f", {len(self.skipped)} files skipped" if self.skipped else "") + ">")

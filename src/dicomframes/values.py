@@ -74,7 +74,7 @@ def _single(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def decode_value(raw: bytes, vr: str, *, big_endian: bool = False,
+def decode_value(raw: bytes | memoryview, vr: str, *, big_endian: bool = False,
                  encoding: str = "latin-1") -> Any:
     """Decode the value bytes `raw` of an element with VR `vr`.
 
@@ -96,14 +96,14 @@ def decode_value(raw: bytes, vr: str, *, big_endian: bool = False,
     if vr in _BYTES_VRS:
         return bytes(raw)
     if vr in ("IS", "DS"):
-        text = raw.decode("ascii", "replace").strip(" \x00")
+        text = str(raw, "ascii", "replace").strip(" \x00")  # str(): raw may be a memoryview
         if not text:
             return None
         parts = [p.strip() for p in text.split("\\")]
         convert = float if vr == "DS" else _to_int
         return _single([convert(p) if p else None for p in parts])
     if vr in _TEXT_VRS:
-        text = raw.decode(encoding, "replace")
+        text = str(raw, encoding, "replace")
         if vr == "UI":
             text = text.rstrip("\x00 ")
         else:
