@@ -144,14 +144,29 @@ def _check_present_in_order(source: NativeFrames | EncapsulatedFrames,
     if not selected:
         return
     if isinstance(source, NativeFrames):
+        # O(log n) checks, whatever Number of Frames says: max(range(2**31)) alone
+        # would walk two billion ints.
+        whole = isinstance(selected, range) and selected.step == 1
+        top = selected[-1] if whole else max(selected)
         try:
-            source.check_present(max(selected))
+            source.check_present(top)
             return
         except DicomFramesError:
             pass
-    elif source.ts.key not in ("rle", "deflate"):
+        low, high = 0, top  # frame `top` is absent: find the first absent frame
+        while low < high:
+            mid = (low + high) // 2
+            try:
+                source.check_present(mid)
+                low = mid + 1
+            except DicomFramesError:
+                high = mid
+        first = max(selected.start, low) if whole else next(k for k in selected if k >= low)
+        source.check_present(first)  # raises its error
         return
-    for k in selected:
+    if source.ts.key not in ("rle", "deflate"):
+        return
+    for k in selected:  # stops at the first frame without fragments
         source.check_present(k)
 
 
