@@ -755,8 +755,14 @@ def test_replay_c_regressions(target, files, tmp_path):
 
     if shutil.which("clang") is None:
         pytest.skip("clang (libFuzzer) is not installed")
+    import os
+
+    # Not the suite's own sanitizer set-up (make asan preloads gcc's ASan runtime, which
+    # clang's libFuzzer binary must not inherit)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
     built = subprocess.run(["bash", str(REPO / "scripts" / "fuzz.sh"), "--build", target],
-                           env={**__import__("os").environ, "FUZZ_BIN": str(tmp_path)},
+                           env={**env, "FUZZ_BIN": str(tmp_path)},
                            capture_output=True, text=True, timeout=600, cwd=REPO)
     if built.returncode != 0:
         pytest.skip(f"cannot build fuzz_{target}: {built.stderr[-500:]}")
@@ -764,6 +770,6 @@ def test_replay_c_regressions(target, files, tmp_path):
         resource.setrlimit(resource.RLIMIT_DATA,
                            (resource.getrlimit(resource.RLIMIT_DATA)[1],) * 2)
 
-    done = subprocess.run([str(tmp_path / f"fuzz_{target}"), *map(str, files)],
+    done = subprocess.run([str(tmp_path / f"fuzz_{target}"), *map(str, files)], env=env,
                           capture_output=True, text=True, timeout=300, preexec_fn=uncapped)
     assert done.returncode == 0, done.stderr[-3000:]
