@@ -41,6 +41,7 @@ build: $(STAMP) sysdeps
 demo: build
 	$(PY) scripts/make_samples.py samples
 	$(PY) -m dicomframes demo samples
+	$(PY) -m dicomframes demo --dir build/demo-samples
 
 test: build
 	$(PY) -m pytest -q tests
