@@ -146,8 +146,8 @@ def _check_present_in_order(source: NativeFrames | EncapsulatedFrames,
     if isinstance(source, NativeFrames):
         # O(log n) checks, whatever Number of Frames says: max(range(2**31)) alone
         # would walk two billion ints.
-        whole = isinstance(selected, range) and selected.step == 1
-        top = selected[-1] if whole else max(selected)
+        whole = selected if isinstance(selected, range) and selected.step == 1 else None
+        top = whole[-1] if whole is not None else max(selected)
         try:
             source.check_present(top)
             return
@@ -161,7 +161,8 @@ def _check_present_in_order(source: NativeFrames | EncapsulatedFrames,
                 low = mid + 1
             except DicomFramesError:
                 high = mid
-        first = max(selected.start, low) if whole else next(k for k in selected if k >= low)
+        first = (max(whole.start, low) if whole is not None
+                 else next(k for k in selected if k >= low))
         source.check_present(first)  # raises its error
         return
     if source.ts.key not in ("rle", "deflate"):
