@@ -34,12 +34,14 @@ DISTRIBUTION = {
     "rle": "pylibjpeg-rle",
     "jpeg_ls": "pyjpegls",
     "dask": "dask",
+    "distributed": "distributed",
     "fsspec": "fsspec",
 }
 
 # Modules of the package and the extra that must provide each of their optional imports.
 EXTRA_OF_MODULE = {
     "torch.py": "torch",
+    "dask.py": "dask",
     "cli.py": "image",
     "pydicom_plugin.py": "pydicom",
     "values.py": "pydicom",
