@@ -33,7 +33,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from . import _scan
 from ._core import FLAG_ENCAPSULATED, Encoding
@@ -107,7 +107,7 @@ class FsspecReader:
 
     def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
         try:
-            import fsspec
+            import fsspec  # type: ignore[import-untyped,unused-ignore]
         except ImportError:
             raise ImportError(f"opening {url} needs fsspec (pip install "
                               f"dicomframes[remote])") from None
@@ -285,7 +285,8 @@ class _RemoteEncapsulatedFrames(EncapsulatedFrames):
         lazy = self._lazy
         if lazy is None or self._all is not None or self._index.complete:
             return None
-        size, order = lazy.entry_size, "big" if lazy.big_endian else "little"
+        size = lazy.entry_size
+        order: Literal["big", "little"] = "big" if lazy.big_endian else "little"
         table = lazy.table
         n = len(table) // size
 
@@ -301,7 +302,8 @@ class _RemoteEncapsulatedFrames(EncapsulatedFrames):
     def _fetch_last(self, start: int) -> tuple[int, int]:
         """Walk the item headers from `start` to the sequence delimiter with one
         read per fragment (each with the header after it); the range walked."""
-        order = "big" if self._lazy is not None and self._lazy.items_big_endian else "little"
+        order: Literal["big", "little"] = (
+            "big" if self._lazy is not None and self._lazy.items_big_endian else "little")
         remote, size = self.remote, self.remote.reader.size
         remote.fetch(start, start + 8)
         pos = start
@@ -360,7 +362,7 @@ def _header_end(reader: Any, buffer: memoryview, fetched: int,
     if record.flags & FLAG_ENCAPSULATED:
         return size, None  # no usable offset table: every fragment is needed
     # The length as declared: the scan clips a value cut by the prefix.
-    order = "big" if index.encoding == Encoding.EXPLICIT_BE else "little"
+    order: Literal["big", "little"] = "big" if index.encoding == Encoding.EXPLICIT_BE else "little"
     declared = int.from_bytes(bytes(buffer[record.offset - 4:record.offset]), order)
     value_end = record.offset + declared
     if value_end >= size:
