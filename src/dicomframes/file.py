@@ -40,7 +40,8 @@ DEFAULT_MAX_FRAME_BYTES = 1 << 32
 
 def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
          max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
-         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> DicomFile:
+         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+         storage_options: dict[str, Any] | None = None, download: bool = False) -> DicomFile:
     """Open a DICOM file (a path, memory-mapped read-only; files under 64 KiB
     are simply read) or DICOM bytes (any bytes-like object) and index its
     elements. Only the header is read: the cost does not grow with the size
@@ -63,7 +64,25 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     Damage after the Pixel Data (a cut, garbage) is not an error: the frames
     are whole, a :class:`~dicomframes.DicomFramesWarning` says what and where,
     and :attr:`DicomFile.damage` keeps it.
+
+    A URL (``http(s)://``, ``s3://``, ``memory://``... through fsspec, with
+    `storage_options`) or a seekable binary file object is read by byte ranges:
+    the header on opening, each frame's bytes when it is asked for (see
+    :mod:`dicomframes.remote`); `download` reads the whole file at once instead.
     """
+    from . import remote
+
+    if remote.is_remote(source):
+        opened = remote.open_source(source, storage_options=storage_options,
+                                    download=download, max_depth=max_depth)
+        try:
+            return DicomFile(opened, max_depth=max_depth,
+                             max_inflated_bytes=max_inflated_bytes,
+                             correct_unused_bits=correct_unused_bits,
+                             max_frame_bytes=max_frame_bytes)
+        except DicomFramesError as exc:
+            raise remote.name_errors(getattr(opened, "name", None) or opened.path,
+                                     exc) from None
     return DicomFile(Source.open(source), max_depth=max_depth,
                      max_inflated_bytes=max_inflated_bytes,
                      correct_unused_bits=correct_unused_bits, max_frame_bytes=max_frame_bytes)
@@ -273,7 +292,14 @@ class DicomFile:
         """The element index: a read-only structured array with fields tag,
         vr, flags, parent, depth, offset, length (one row per element, item
         and fragment, in file order)."""
+        self._fetch_everything()
         return self._index.array()
+
+    def _fetch_everything(self) -> None:
+        """A remote source fetches the bytes a complete scan reads."""
+        fetch = getattr(self._source, "fetch_everything", None)
+        if fetch is not None and not self._index.complete:
+            fetch()
 
     @property
     def has_preamble(self) -> bool:
@@ -431,7 +457,8 @@ class DicomFile:
         source = self._frame_source
         if source is None:
             self._check_open()
-            source = self._frame_source = frame_source(
+            make = getattr(self._source, "frame_source", frame_source)  # remote sources
+            source = self._frame_source = make(
                 self._buffer, self._index, self._pixel_index, self.pixels,
                 self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
@@ -523,6 +550,9 @@ class DicomFile:
                              f"a byte boundary")
         size = source.layout.frame_bits // 8
         start = start_bit // 8
+        encoded_bytes = getattr(source, "encoded_bytes", None)  # remote sources
+        if encoded_bytes is not None and start + size <= len(source.value):
+            return encoded_bytes(k, start, size)
         if start + size > len(source.value):
             raise PixelDataError(f"frame {k} runs past the end of the Pixel Data "
                                  f"({len(source.value)} bytes)", tag=source.tag,
@@ -620,6 +650,7 @@ class DicomFile:
         as the error it would have been, or None. The frames are whole; the
         elements end before it. A :class:`~dicomframes.DicomFramesWarning` was
         issued when it was met. Indexes the elements after the Pixel Data first."""
+        self._fetch_everything()
         self._index.finish()
         return self._index.damage
 

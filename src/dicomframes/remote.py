@@ -1,0 +1,420 @@
+"""Remote and file-object sources: DICOM files read by byte ranges.
+
+`dicomframes.open()` hands URLs (``http(s)://``, ``s3://``, ``memory://``...,
+through fsspec: ``pip install dicomframes[remote]``) and seekable binary file
+objects to :func:`open_source`. The file is laid out in a sparse anonymous
+mapping of its full size (pages that are never written cost no memory), so the
+C scanner and the frame locators run on it unchanged; only the bytes they need
+are fetched into it:
+
+- the header: one block (64 KiB), doubled while a scan of the fetched prefix
+  cannot reach the Pixel Data's offset table (or, for native Pixel Data, the
+  start of its value; the bytes after the value are fetched too, since the
+  scan reads them);
+- frame k: one range read of its fragments when an offset table places it
+  (the last frame, whose end no table gives, walks its item headers: one
+  small read, then one read per fragment), one range read for a native frame.
+
+Fetched frame ranges are kept in a small LRU (`max_cache_bytes`, default
+64 MiB); evicted ranges are handed back to the OS (``MADV_DONTNEED``) and
+fetched again if needed. Whatever needs every fragment (compressed Pixel Data
+without a usable offset table, a walk that disagrees with its table, the
+elements after the Pixel Data) fetches the rest of the file in one read: the
+fragment walk by small reads is not done yet.
+
+Network errors come from the reader (fsspec, the file object) as they are;
+DICOM errors met while opening are led by the URL.
+"""
+
+from __future__ import annotations
+
+import mmap
+import threading
+import warnings
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
+
+from . import _scan
+from ._core import FLAG_ENCAPSULATED, Encoding
+from .errors import DicomFramesError, in_context
+from .frames import EncapsulatedFrames, NativeFrames, frame_source
+from .source import Source
+
+__all__ = ["FileObjectReader", "FsspecReader", "RangeNotSupportedError", "RemoteSource",
+           "is_remote", "open_source"]
+
+HEADER_BLOCK = 64 * 1024
+DEFAULT_MAX_CACHE_BYTES = 64 << 20
+_PAGE = mmap.PAGESIZE
+
+
+class RangeNotSupportedError(OSError):
+    """The server answered a range request with more (or other) bytes than asked:
+    it does not support range requests."""
+
+
+def is_remote(source: Any) -> bool:
+    """A URL (``scheme://...``) or a seekable binary file object that is not
+    itself bytes-like (mmap objects stay bytes)."""
+    if isinstance(source, str):
+        scheme, sep, _ = source.partition("://")
+        return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
+    if hasattr(source, "read") and hasattr(source, "seek"):
+        try:
+            memoryview(source).release()
+            return False
+        except TypeError:
+            return True
+    return False
+
+
+class FileObjectReader:
+    """Range reads from a seekable binary file object (serialised by a lock)."""
+
+    def __init__(self, fileobj: Any) -> None:
+        self._f = fileobj
+        self._lock = threading.Lock()
+        with self._lock:
+            position = fileobj.tell()
+            self.size = fileobj.seek(0, 2)
+            fileobj.seek(position)
+        self.name = getattr(fileobj, "name", None)
+        if not isinstance(self.name, str):
+            self.name = None
+        self.requests = 0
+        self.bytes_read = 0
+
+    def read(self, start: int, end: int) -> bytes:
+        parts = []
+        with self._lock:
+            self._f.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = self._f.read(left)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                left -= len(chunk)
+        data = b"".join(parts)
+        self.requests += 1
+        self.bytes_read += len(data)
+        return data
+
+
+class FsspecReader:
+    """Range reads of one URL through fsspec (each read one ``cat_file``)."""
+
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+        try:
+            import fsspec  # type: ignore[import-untyped,unused-ignore]
+        except ImportError:
+            raise ImportError(f"opening {url} needs fsspec (pip install "
+                              f"dicomframes[remote])") from None
+        self.name = url
+        self.fs, self.path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        self.size = int(self.fs.size(self.path))
+        self.requests = 0
+        self.bytes_read = 0
+
+    def read(self, start: int, end: int) -> bytes:
+        data = self.fs.cat_file(self.path, start=start, end=end)
+        self.requests += 1
+        self.bytes_read += len(data)
+        want = min(end, self.size) - start
+        if len(data) != want:
+            raise RangeNotSupportedError(
+                f"{self.name}: asked for bytes {start}-{end - 1} and got {len(data)} bytes "
+                f"instead of {want}: the server does not support range requests (pass "
+                f"download=True to read the whole file)")
+        return bytes(data)
+
+
+class _Range:
+    __slots__ = ("start", "end", "pins", "permanent")
+
+    def __init__(self, start: int, end: int, permanent: bool) -> None:
+        self.start, self.end, self.pins, self.permanent = start, end, 0, permanent
+
+
+class RemoteSource(Source):
+    """A Source whose buffer is a sparse mapping filled by range reads."""
+
+    __slots__ = ("reader", "name", "_map", "_ranges", "_lock", "_cached", "max_cache_bytes",
+                 "_everything")
+
+    def __init__(self, reader: Any, name: str | None,
+                 max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES) -> None:
+        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(
+            mmap, "MAP_NORESERVE", 0)
+        size = max(reader.size, 1)
+        mapping = mmap.mmap(-1, size, flags=flags)
+        super().__init__(memoryview(mapping)[:reader.size], path=name, mapping=mapping)
+        self.reader = reader
+        self.name = name or "<file object>"
+        self._map = mapping
+        self._ranges: OrderedDict[tuple[int, int], _Range] = OrderedDict()
+        self._lock = threading.Lock()
+        self._cached = 0
+        self.max_cache_bytes = max_cache_bytes
+        self._everything = False
+
+    # ---- fetching ------------------------------------------------------------
+
+    def _covered(self, start: int, end: int) -> _Range | None:
+        for r in self._ranges.values():
+            if r.start <= start and end <= r.end:
+                return r
+        return None
+
+    def fetch(self, start: int, end: int, permanent: bool = False) -> None:
+        """Make bytes [start, end) present (one range read unless cached)."""
+        with self.hold(start, end, permanent):
+            pass
+
+    @contextmanager
+    def hold(self, start: int, end: int, permanent: bool = False) -> Iterator[None]:
+        """Bytes [start, end) present and not evicted while inside."""
+        end = min(end, self.reader.size)
+        if start >= end:
+            yield
+            return
+        with self._lock:
+            r = self._covered(start, end)
+            if r is not None:
+                r.pins += 1
+                key = (r.start, r.end)
+                if key in self._ranges:
+                    self._ranges.move_to_end(key)
+        if r is None:
+            data = self.reader.read(start, end)
+            with self._lock:
+                self._map[start:start + len(data)] = data
+                r = self._ranges.get((start, end))
+                if r is None:
+                    r = self._ranges[(start, end)] = _Range(start, end, permanent)
+                    if not permanent:
+                        self._cached += end - start
+                r.permanent = r.permanent or permanent
+                r.pins += 1
+                self._evict()
+        try:
+            yield
+        finally:
+            with self._lock:
+                r.pins -= 1
+
+    def _evict(self) -> None:
+        """Drop the least recently used unpinned frame ranges over the bound."""
+        if self._cached <= self.max_cache_bytes:
+            return
+        for key, r in list(self._ranges.items()):
+            if self._cached <= self.max_cache_bytes:
+                break
+            if r.permanent or r.pins:
+                continue
+            del self._ranges[key]
+            self._cached -= r.end - r.start
+            low = -(-r.start // _PAGE) * _PAGE
+            high = r.end // _PAGE * _PAGE
+            if high > low and hasattr(self._map, "madvise") and not any(
+                    o.start < high and low < o.end for o in self._ranges.values()):
+                try:
+                    self._map.madvise(mmap.MADV_DONTNEED, low, high - low)
+                except (OSError, ValueError, AttributeError):
+                    pass
+
+    def fetch_everything(self) -> None:
+        """Fetch every byte not fetched yet (one read from the end of the header)."""
+        if self._everything:
+            return
+        start = 0
+        for r in self._ranges.values():
+            if r.permanent and r.start == 0:
+                start = max(start, r.end)
+        self.fetch(start, self.reader.size, permanent=True)
+        self._everything = True
+
+    def reopen_argument(self) -> str | bytes:
+        if self.path is not None:
+            return self.path
+        raise ValueError("cannot pickle a DicomFile opened from a file object")
+
+    # ---- frames --------------------------------------------------------------
+
+    def frame_source(self, *args: Any) -> NativeFrames | EncapsulatedFrames:
+        """frames.frame_source, with sources that fetch what they read."""
+        source = frame_source(*args)
+        if isinstance(source, NativeFrames):
+            source.__class__ = _RemoteNativeFrames
+        else:
+            source.__class__ = _RemoteEncapsulatedFrames
+        source.remote = self  # type: ignore[union-attr]
+        return source
+
+
+class _RemoteNativeFrames(NativeFrames):
+    remote: RemoteSource
+
+    def _range(self, k: int) -> tuple[int, int]:
+        bits = self.layout.frame_bits
+        return self.offset + k * bits // 8, self.offset + -(-(k + 1) * bits // 8)
+
+    def view(self, k: int) -> None:
+        return None  # never a view of the sparse mapping: its pages may be dropped
+
+    def decode_into(self, k: int, target: Any, reduce: int = 0, threads: int = 1,
+                    as_rgb: bool = True) -> None:
+        with self.remote.hold(*self._range(k)):
+            super().decode_into(k, target, reduce, threads, as_rgb)
+
+    def encoded_bytes(self, k: int, start: int, size: int) -> bytes:
+        with self.remote.hold(self.offset + start, self.offset + start + size):
+            return bytes(self.value[start:start + size])
+
+
+class _RemoteEncapsulatedFrames(EncapsulatedFrames):
+    remote: RemoteSource
+
+    def _locate_all(self, k: int | None = None) -> Any:
+        if self._all is None:
+            self.remote.fetch_everything()
+        return super()._locate_all(k)
+
+    def _table_range(self, k: int) -> tuple[int, int | None] | None:
+        lazy = self._lazy
+        if lazy is None or self._all is not None or self._index.complete:
+            return None
+        size = lazy.entry_size
+        order: Literal["big", "little"] = "big" if lazy.big_endian else "little"
+        table = lazy.table
+        n = len(table) // size
+
+        def entry(i: int) -> int:
+            return int.from_bytes(table[i * size:(i + 1) * size], order)
+
+        if k >= n:
+            return None
+        start = lazy.first_item + entry(k)
+        end = lazy.first_item + entry(k + 1) if k + 1 < n else None
+        return start, end
+
+    def _fetch_last(self, start: int) -> tuple[int, int]:
+        """Walk the item headers from `start` to the sequence delimiter with one
+        read per fragment (each with the header after it); the range walked."""
+        order: Literal["big", "little"] = (
+            "big" if self._lazy is not None and self._lazy.items_big_endian else "little")
+        remote, size = self.remote, self.remote.reader.size
+        remote.fetch(start, start + 8)
+        pos = start
+        while pos + 8 <= size:
+            head = bytes(self.buffer[pos:pos + 8])
+            group = int.from_bytes(head[0:2], order)
+            element = int.from_bytes(head[2:4], order)
+            length = int.from_bytes(head[4:8], order)
+            if group != 0xFFFE or element != 0xE000 or length == 0xFFFFFFFF:
+                return start, pos + 8
+            remote.fetch(pos + 8, pos + 16 + length)
+            pos += 8 + length
+        return start, size
+
+    def fragments_of(self, k: int) -> tuple[list[int], list[int]]:
+        if k not in self._walked:
+            place = self._table_range(k)
+            if place is not None:
+                start, end = place
+                if end is None:
+                    start, end = self._fetch_last(start)
+                with self.remote.hold(start, end):
+                    return super().fragments_of(k)
+        return super().fragments_of(k)
+
+    def encoded(self, k: int) -> bytes:
+        offsets, lengths = self.fragments_of(k)
+        with self.remote.hold(min(offsets), max(o + n for o, n in zip(offsets, lengths))):
+            return bytes(super().encoded(k))
+
+
+def _header_end(reader: Any, buffer: memoryview, fetched: int,
+                max_depth: int) -> tuple[int | None, tuple[int, int] | None]:
+    """Scan the fetched prefix: (None, None) when it is too short to say; else
+    how far the header reaches, and for native Pixel Data the range after its
+    value that the scan reads too (None otherwise)."""
+    size = reader.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            index = _scan.scan(buffer[:fetched], -1, max_depth, True)
+        except DicomFramesError:
+            if fetched >= size:
+                return size, None  # the real scan says what is wrong
+            return None, None
+    if fetched >= size:
+        return size, None
+    if index.encoding == Encoding.DEFLATED:
+        return size, None  # inflated in memory: every byte is needed
+    if not index.complete:
+        return fetched, None  # stopped after the offset table, inside the prefix
+    pixel = index.pixel_data
+    if pixel < 0:
+        return None, None
+    record = index.record(pixel)
+    if record.flags & FLAG_ENCAPSULATED:
+        return size, None  # no usable offset table: every fragment is needed
+    # The length as declared: the scan clips a value cut by the prefix.
+    order: Literal["big", "little"] = "big" if index.encoding == Encoding.EXPLICIT_BE else "little"
+    declared = int.from_bytes(bytes(buffer[record.offset - 4:record.offset]), order)
+    value_end = record.offset + declared
+    if value_end >= size:
+        return record.offset, None
+    return record.offset, (value_end, size)
+
+
+def open_source(source: Any, *, storage_options: dict[str, Any] | None = None,
+                download: bool = False, max_depth: int = 0,
+                max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES,
+                header_block: int = HEADER_BLOCK) -> Source:
+    """The Source of a URL or a file object: the header fetched, frames later."""
+    if isinstance(source, str):
+        reader: Any = FsspecReader(source, storage_options)
+    else:
+        reader = FileObjectReader(source)
+    if download:
+        data = reader.read(0, reader.size)
+        if len(data) != reader.size:
+            raise OSError(f"{reader.name or '<file object>'}: read {len(data)} bytes of "
+                          f"{reader.size}")
+        return Source(data, path=reader.name if isinstance(source, str) else None)
+    remote = RemoteSource(reader, reader.name if isinstance(source, str) else None,
+                          max_cache_bytes)
+    try:
+        size = reader.size
+        fetched = min(header_block, size)
+        remote.fetch(0, fetched, permanent=True)
+        while True:
+            end, tail = _header_end(reader, remote.buffer, fetched, max_depth)
+            if end is not None:
+                break
+            grown = min(size, fetched * 2)
+            remote.fetch(fetched, grown, permanent=True)
+            # One range from 0: fetch_everything starts after it.
+            remote._ranges.pop((fetched, grown), None)
+            remote._ranges.pop((0, fetched), None)
+            remote._ranges[(0, grown)] = _Range(0, grown, True)
+            fetched = grown
+        if end > fetched:
+            remote.fetch(fetched, end, permanent=True)
+            remote._ranges.pop((fetched, end), None)
+            remote._ranges.pop((0, fetched), None)
+            remote._ranges[(0, end)] = _Range(0, end, True)
+        if tail is not None:
+            remote.fetch(*tail, permanent=True)
+    except BaseException:
+        remote.close()
+        raise
+    return remote
+
+
+def name_errors(name: str | None, exc: DicomFramesError) -> DicomFramesError:
+    """`exc` led by the URL (or file object name) it came from."""
+    return in_context(exc, name or "<file object>")

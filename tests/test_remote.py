@@ -1,0 +1,242 @@
+"""Remote and file-object sources (dicomframes.remote): frames read by byte ranges
+equal the local decode, and only the header plus the frames asked for move."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+import dicomframes
+from dicomframes import uids
+from dicomframes.remote import RangeNotSupportedError
+from dicomframes.testing import make_dicom
+
+fsspec = pytest.importorskip("fsspec")
+
+FRAMES = 40
+
+
+def _frames(n: int = FRAMES, rows: int = 64, cols: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(13)
+    return rng.integers(0, 4096, size=(n, rows, cols), dtype=np.uint16)
+
+
+def _dicom(arr: np.ndarray, **options: object) -> bytes:
+    return make_dicom(arr, frames=len(arr), **options)
+
+
+@pytest.fixture(scope="module")
+def rle_bot() -> bytes:
+    return _dicom(_frames(), compress=uids.RLE_LOSSLESS, offset_table="basic")
+
+
+@pytest.fixture(scope="module")
+def native() -> bytes:
+    return _dicom(_frames())
+
+
+def _memory_url(name: str, data: bytes) -> str:
+    fs = fsspec.filesystem("memory")
+    fs.pipe(f"/dicomframes-test/{name}", data)
+    return f"memory://dicomframes-test/{name}"
+
+
+@pytest.mark.parametrize("kind", ["rle", "native", "rle_none", "extended"])
+def test_memory_and_file_objects_equal_local(kind: str, tmp_path, rle_bot, native) -> None:
+    data = {"rle": rle_bot, "native": native,
+            "rle_none": _dicom(_frames(6), compress=uids.RLE_LOSSLESS, offset_table="none"),
+            "extended": _dicom(_frames(6), compress=uids.RLE_LOSSLESS,
+                                   offset_table="extended")}[kind]
+    with dicomframes.open(data) as local:
+        expected = local.frames()
+        pick = [len(local) - 1, 0, 2]
+    path = tmp_path / "f.dcm"
+    path.write_bytes(data)
+    with open(path, "rb") as handle:
+        sources = [_memory_url(f"{kind}.dcm", data), io.BytesIO(data), handle]
+        for source in sources:
+            with dicomframes.open(source) as f:
+                assert len(f) == len(expected)
+                for k in pick:
+                    assert np.array_equal(f.frame(k), expected[k]), (source, k)
+                assert np.array_equal(f.frames(threads=4), expected)
+                assert bytes(f.encoded_frame(1)) == bytes(local_encoded(data, 1))
+
+
+def local_encoded(data: bytes, k: int) -> bytes:
+    with dicomframes.open(data) as f:
+        return bytes(f.encoded_frame(k))
+
+
+def test_small_header_block_grows(rle_bot) -> None:
+    from dicomframes.remote import open_source
+
+    with dicomframes.open(rle_bot) as local:
+        expected = local.frame(7)
+        values = local.value("Rows")
+    reader_source = open_source(io.BytesIO(rle_bot), header_block=256)
+    f = dicomframes.file.DicomFile(reader_source)
+    assert f.value("Rows") == values
+    assert np.array_equal(f.frame(7), expected)
+    f.close()
+
+
+def test_bounded_cache(native) -> None:
+    from dicomframes.remote import open_source
+
+    with dicomframes.open(native) as local:
+        expected = local.frames()
+    source = open_source(io.BytesIO(native), max_cache_bytes=3 * 64 * 64 * 2)
+    f = dicomframes.file.DicomFile(source)
+    for _ in range(2):
+        for k in range(len(expected)):
+            assert np.array_equal(f.frame(k), expected[k])
+    assert source._cached <= 3 * 64 * 64 * 2
+    f.close()
+
+
+def test_damage_and_elements_fetch_the_rest(rle_bot) -> None:
+    with dicomframes.open(rle_bot) as local:
+        rows = len(local.elements)
+    with dicomframes.open(io.BytesIO(rle_bot)) as f:
+        assert f.damage is None
+        assert len(f.elements) == rows
+
+
+def test_not_dicom_names_the_url() -> None:
+    url = _memory_url("bad.dcm", b"\x01\x80" * 100)
+    with pytest.raises(dicomframes.DicomFramesError, match="memory://"):
+        dicomframes.open(url)
+
+
+def test_missing_url_is_a_plain_os_error() -> None:
+    with pytest.raises(FileNotFoundError):
+        dicomframes.open("memory://dicomframes-test/absent.dcm")
+
+
+# ---- over HTTP ---------------------------------------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    data = b""
+    ranges = True
+    sent = [0]  # bytes of bodies sent, shared by the server's handlers
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _head(self) -> tuple[int, int, int]:
+        size = len(self.data)
+        spec = self.headers.get("Range")
+        if spec and self.ranges and spec.startswith("bytes="):
+            first, _, last = spec[6:].partition("-")
+            start = int(first)
+            end = min(int(last) + 1, size) if last else size
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        else:
+            start, end = 0, size
+            self.send_response(200)
+        self.send_header("Content-Length", str(end - start))
+        self.send_header("Accept-Ranges", "bytes" if self.ranges else "none")
+        self.end_headers()
+        return start, end, size
+
+    def do_HEAD(self) -> None:
+        self._head()
+
+    def do_GET(self) -> None:
+        start, end, _ = self._head()
+        body = self.data[start:end]
+        self.sent[0] += len(body)
+        self.wfile.write(body)
+
+
+@contextmanager
+def _serve(data: bytes, ranges: bool = True) -> Iterator[tuple[str, list[int]]]:
+    handler = type("Handler", (_Handler,), {"data": data, "ranges": ranges, "sent": [0]})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/f.dcm", handler.sent
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+needs_aiohttp = pytest.mark.skipif(
+    not __import__("importlib").util.find_spec("aiohttp"), reason="fsspec's HTTP needs aiohttp")
+
+# fsspec's HTTP: no block cache, so the bytes sent are the bytes asked for.
+_HTTP_OPTIONS = {"block_size": 0}
+
+
+@needs_aiohttp
+def test_http_one_frame_moves_header_and_its_fragment(rle_bot) -> None:
+    k = 17
+    with dicomframes.open(rle_bot) as local:
+        expected = local.frame(k)
+        fragment = len(local.encoded_frame(k))
+        resume = local._index.array()  # noqa: F841  (complete the local index)
+    with dicomframes.open(rle_bot) as lazy_local:
+        bot = lazy_local._index.record(lazy_local.pixel_data_element + 1)
+        header = bot.offset + bot.length
+    with _serve(rle_bot) as (url, sent):
+        with dicomframes.open(url, storage_options=_HTTP_OPTIONS) as f:
+            opened = sent[0]
+            got = f.frame(k)
+            moved = sent[0]
+    assert np.array_equal(got, expected)
+    assert len(rle_bot) > 4 * moved
+    # the header block (64 KiB, or the file if smaller) + frame k's fragment + item header
+    assert opened <= max(header, min(64 * 1024, len(rle_bot)))
+    assert moved - opened <= fragment + 16
+
+
+@needs_aiohttp
+def test_http_large_file_bytes_moved(tmp_path) -> None:
+    frames = _frames(200, 128, 128)
+    data = _dicom(frames, compress=uids.RLE_LOSSLESS, offset_table="basic")
+    with dicomframes.open(data) as local:
+        fragment = len(local.encoded_frame(150))
+        expected = local.frame(150)
+    with _serve(data) as (url, sent):
+        with dicomframes.open(url, storage_options=_HTTP_OPTIONS) as f:
+            opened = sent[0]
+            assert np.array_equal(f.frame(150), expected)
+            moved = sent[0]
+    assert opened <= 64 * 1024
+    assert moved - opened <= fragment + 16
+    assert moved < len(data) / 10
+
+
+@needs_aiohttp
+def test_http_native_one_frame(native) -> None:
+    with dicomframes.open(native) as local:
+        expected = local.frame(35).copy()
+    with _serve(native) as (url, sent):
+        with dicomframes.open(url, storage_options=_HTTP_OPTIONS) as f:
+            opened = sent[0]
+            assert np.array_equal(f.frame(35), expected)
+            assert opened <= 64 * 1024 and sent[0] - opened == expected.nbytes
+
+
+@needs_aiohttp
+def test_http_without_range_support_says_so(rle_bot) -> None:
+    with _serve(rle_bot, ranges=False) as (url, _):
+        with pytest.raises(RangeNotSupportedError, match="range requests"):
+            with dicomframes.open(url, storage_options=_HTTP_OPTIONS) as f:
+                f.frame(3)
+        with dicomframes.open(url, storage_options=_HTTP_OPTIONS, download=True) as f:
+            with dicomframes.open(rle_bot) as local:
+                assert np.array_equal(f.frame(3), local.frame(3))
