@@ -240,3 +240,18 @@ def test_http_without_range_support_says_so(rle_bot) -> None:
         with dicomframes.open(url, storage_options=_HTTP_OPTIONS, download=True) as f:
             with dicomframes.open(rle_bot) as local:
                 assert np.array_equal(f.frame(3), local.frame(3))
+
+
+def test_values_after_the_pixel_data_are_fetched_first() -> None:
+    """A value stored after the Pixel Data completes the lazy scan, which must read
+    fetched bytes, not the zeros of the sparse mapping."""
+    from dicomframes.testing import dicom_bytes, make_dataset
+
+    ds = make_dataset(_frames(), frames=FRAMES, compress=uids.RLE_LOSSLESS, offset_table="basic")
+    assert len(dicom_bytes(ds)) > 4 * 65536  # the tail is beyond the first header block
+    ds.add_new(0x7FE10010, "LO", "DICOMFRAMES TEST")
+    ds.add_new(0x7FE11001, "LO", "after the pixels")
+    data = dicom_bytes(ds)
+    with dicomframes.open(io.BytesIO(data)) as f:
+        assert f.value(0x7FE11001) == "after the pixels"
+        assert f.damage is None

@@ -1,5 +1,5 @@
 # Stub for the compiled _scan module (_scan.pyx): the element scanner.
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -21,6 +21,7 @@ class ElementRecord(NamedTuple):
     length: int
 
 class ElementIndex:
+    before_finish: Callable[[], object] | None
     @property
     def meta_offset(self) -> int: ...
     @property

@@ -71,6 +71,9 @@ cdef class ElementIndex:
     cdef object _lock
     cdef object _failure       # (status, tag, offset, message) of a failed completion
     cdef object _damage        # the DicomFramesError of the damage after the Pixel Data
+    # Called (once, under the lock) before a lazy scan is completed: a remote source
+    # fetches the bytes the completion reads (everything after the offset table).
+    cdef public object before_finish
     cdef dcf_element *_retired # the partial index: another thread may still read it
     cdef readonly uint64_t meta_offset
     cdef readonly uint64_t dataset_offset
@@ -129,6 +132,9 @@ cdef class ElementIndex:
                 return 0
             if self._failure is not None:
                 raise from_status(*self._failure)
+            if self.before_finish is not None:
+                fetch, self.before_finish = self.before_finish, None
+                fetch()
             try:
                 data = self._data
             except ValueError:  # the memoryview was released

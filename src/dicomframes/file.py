@@ -217,6 +217,11 @@ class DicomFile:
             source.close()  # at once: the mapping is not left to the garbage collector
             raise
         self._source = source
+        fetch = getattr(source, "fetch_everything", None)
+        if fetch is not None and not index.complete:
+            # whatever completes the scan (a value after the Pixel Data, len(), ...)
+            # reads bytes a remote source has not fetched yet
+            index.before_finish = fetch
         self.path = source.path  # where the file was opened from (None for bytes)
         self._closed_uid: str | None = None
         self._index = index
