@@ -3,11 +3,7 @@ equal the local decode, and only the header plus the frames asked for move."""
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
-from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -15,7 +11,7 @@ import pytest
 import dicomframes
 from dicomframes import uids
 from dicomframes.remote import RangeNotSupportedError
-from dicomframes.testing import make_dicom
+from dicomframes.testing import make_dicom, serve_ranges
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -123,55 +119,7 @@ def test_missing_url_is_a_plain_os_error() -> None:
 # ---- over HTTP ---------------------------------------------------------------
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    data = b""
-    ranges = True
-    sent = [0]  # bytes of bodies sent, shared by the server's handlers
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _head(self) -> tuple[int, int, int]:
-        size = len(self.data)
-        spec = self.headers.get("Range")
-        if spec and self.ranges and spec.startswith("bytes="):
-            first, _, last = spec[6:].partition("-")
-            start = int(first)
-            end = min(int(last) + 1, size) if last else size
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
-        else:
-            start, end = 0, size
-            self.send_response(200)
-        self.send_header("Content-Length", str(end - start))
-        self.send_header("Accept-Ranges", "bytes" if self.ranges else "none")
-        self.end_headers()
-        return start, end, size
-
-    def do_HEAD(self) -> None:
-        self._head()
-
-    def do_GET(self) -> None:
-        start, end, _ = self._head()
-        body = self.data[start:end]
-        self.sent[0] += len(body)
-        self.wfile.write(body)
-
-
-@contextmanager
-def _serve(data: bytes, ranges: bool = True) -> Iterator[tuple[str, list[int]]]:
-    handler = type("Handler", (_Handler,), {"data": data, "ranges": ranges, "sent": [0]})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/f.dcm", handler.sent
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+_serve = serve_ranges
 
 
 needs_aiohttp = pytest.mark.skipif(

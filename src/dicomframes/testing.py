@@ -12,10 +12,13 @@ never imports this module (only the benchmark harness, dicomframes.bench, does).
 
 from __future__ import annotations
 
+import http.server
 import io
 import os
+import threading
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +363,60 @@ def encode_jpeg(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None,
                    else (1, 1), "outcolorspace": "RGB" if photometric == "RGB" else "YCbCr"}
     return bytes(imagecodecs.jpeg8_encode(arr, level=level,
                                           bitspersample=12 if bits > 8 else 8, **options))
+
+
+# ---- a local HTTP server with Range support (tests and benchmarks of remote reads) ----
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    data = b""
+    ranges = True
+    sent = [0]  # bytes of bodies sent, shared by the server's handlers
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _head(self) -> tuple[int, int, int]:
+        size = len(self.data)
+        spec = self.headers.get("Range")
+        if spec and self.ranges and spec.startswith("bytes="):
+            first, _, last = spec[6:].partition("-")
+            start = int(first)
+            end = min(int(last) + 1, size) if last else size
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        else:
+            start, end = 0, size
+            self.send_response(200)
+        self.send_header("Content-Length", str(end - start))
+        self.send_header("Accept-Ranges", "bytes" if self.ranges else "none")
+        self.end_headers()
+        return start, end, size
+
+    def do_HEAD(self) -> None:
+        self._head()
+
+    def do_GET(self) -> None:
+        start, end, _ = self._head()
+        body = self.data[start:end]
+        self.sent[0] += len(body)
+        self.wfile.write(body)
+
+
+@contextmanager
+def serve_ranges(data: bytes, ranges: bool = True) -> Iterator[tuple[str, list[int]]]:
+    """Serve `data` over HTTP on 127.0.0.1 (a thread, stopped on exit), honouring Range
+    requests unless `ranges` is False (then 200 and the whole body); yields the URL and a
+    one-item list counting the body bytes sent. For tests and benchmarks of remote reads."""
+    handler = type("Handler", (_RangeHandler,), {"data": data, "ranges": ranges, "sent": [0]})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/f.dcm", handler.sent
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
