@@ -22,7 +22,6 @@ static void undo_transform(const jls_output *o, const dcf_frame_spec *spec, unsi
     const int sign_extend = spec->pixel_representation == 1 && o->precision < 8u * o->bytes;
     const size_t pixels = (size_t)spec->rows * spec->columns;
     const int32_t range = (int32_t)1 << o->precision, mask = range - 1, half = range / 2;
-    const unsigned shift = 32u - o->precision;
 
     for (size_t i = 0; i < pixels; i++) {
         const size_t at[3] = {i * o->pixel_stride, i * o->pixel_stride + o->comp_stride,
@@ -49,9 +48,7 @@ static void undo_transform(const jls_output *o, const dcf_frame_spec *spec, unsi
         const int32_t rgb[3] = {r, g, b};
         for (unsigned k = 0; k < 3; k++) {
             uint8_t *p = o->dst + at[k] * o->bytes;
-            uint32_t u = (uint32_t)rgb[k];
-            if (sign_extend)
-                u = (uint32_t)((int32_t)(u << shift) >> shift);
+            const uint32_t u = dcf_extend_bits((uint32_t)rgb[k], o->precision, sign_extend);
             if (o->bytes == 1)
                 p[0] = (uint8_t)u;
             else if (o->bytes == 2)

@@ -556,7 +556,7 @@ static void store_line(const jls_output *o, uint32_t y, unsigned comp, const int
 {
     uint8_t *d = o->dst + (y * o->row_stride + comp * o->comp_stride) * o->bytes;
     const size_t step = o->pixel_stride;
-    const unsigned shift = 32u - o->precision;
+    const unsigned p = o->precision;
 
     if (step == 1 && in_step == 1 && !o->sign_extend) {
         /* Contiguous in and out (one component, or a pixel-interleaved line
@@ -572,27 +572,19 @@ static void store_line(const jls_output *o, uint32_t y, unsigned comp, const int
                 ((uint32_t *)(void *)d)[x] = (uint32_t)in[x];
         return;
     }
+    /* dcf_extend_bits with is_signed 0 only masks to P bits, which samples
+     * of at most MAXVAL < 2^P already are. */
     if (o->bytes == 1) {
-        if (o->sign_extend)
-            for (uint32_t x = 0; x < width; x++)
-                d[x * step] = (uint8_t)(int8_t)((int32_t)((uint32_t)in[x * in_step] << shift) >> shift);
-        else
-            for (uint32_t x = 0; x < width; x++)
-                d[x * step] = (uint8_t)in[x * in_step];
+        for (uint32_t x = 0; x < width; x++)
+            d[x * step] = (uint8_t)dcf_extend_bits((uint32_t)in[x * in_step], p, o->sign_extend);
     } else if (o->bytes == 2) {
         uint16_t *d16 = (uint16_t *)(void *)d;
-        if (o->sign_extend)
-            for (uint32_t x = 0; x < width; x++)
-                d16[x * step] = (uint16_t)((int32_t)((uint32_t)in[x * in_step] << shift) >> shift);
-        else
-            for (uint32_t x = 0; x < width; x++)
-                d16[x * step] = (uint16_t)in[x * in_step];
+        for (uint32_t x = 0; x < width; x++)
+            d16[x * step] = (uint16_t)dcf_extend_bits((uint32_t)in[x * in_step], p, o->sign_extend);
     } else {
         uint32_t *d32 = (uint32_t *)(void *)d;
         for (uint32_t x = 0; x < width; x++)
-            d32[x * step] = o->sign_extend
-                                ? (uint32_t)((int32_t)((uint32_t)in[x * in_step] << shift) >> shift)
-                                : (uint32_t)in[x * in_step];
+            d32[x * step] = dcf_extend_bits((uint32_t)in[x * in_step], p, o->sign_extend);
     }
 }
 

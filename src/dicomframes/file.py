@@ -297,14 +297,7 @@ class DicomFile:
         """The element index: a read-only structured array with fields tag,
         vr, flags, parent, depth, offset, length (one row per element, item
         and fragment, in file order)."""
-        self._fetch_everything()
         return self._index.array()
-
-    def _fetch_everything(self) -> None:
-        """A remote source fetches the bytes a complete scan reads."""
-        fetch = getattr(self._source, "fetch_everything", None)
-        if fetch is not None and not self._index.complete:
-            fetch()
 
     @property
     def has_preamble(self) -> bool:
@@ -655,7 +648,6 @@ class DicomFile:
         as the error it would have been, or None. The frames are whole; the
         elements end before it. A :class:`~dicomframes.DicomFramesWarning` was
         issued when it was met. Indexes the elements after the Pixel Data first."""
-        self._fetch_everything()
         self._index.finish()
         return self._index.damage
 
