@@ -227,14 +227,16 @@ static int has_top_level(const scanner *s, uint32_t tag)
 }
 
 /* May a lazy scan stop after this offset table item? Only for the top-level
- * Pixel Data, and only when a table can place the frames without the
- * fragment list (the Extended Offset Table precedes Pixel Data by tag order). */
+ * Pixel Data, and (unless lazy is 2) only when a table can place the frames
+ * without the fragment list (the Extended Offset Table precedes Pixel Data by
+ * tag order). */
 static int can_stop_after_table(const scanner *s, int32_t pixel_index, uint32_t depth,
                                 uint32_t table_length)
 {
     return s->lazy && depth == 0 && s->out->pixel_data == pixel_index &&
-           (table_length > 0 || (has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE) &&
-                                 has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS)));
+           (s->lazy == 2 || table_length > 0 ||
+            (has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE) &&
+             has_top_level(s, DCF_TAG_EXTENDED_OFFSET_TABLE_LENGTHS)));
 }
 
 /* Are the `n` (1..7) bytes at `p` the start of a sequence delimiter item

@@ -19,7 +19,10 @@
  * touch one page per fragment header. The index is then a prefix of the full
  * one (`complete` is 0, `resume_offset` says where it stopped) and
  * dcf_scan_complete() indexes the rest: fragments, the sequence delimiter and
- * whatever follows the Pixel Data.
+ * whatever follows the Pixel Data. With `lazy_fragments` 2 the scan stops
+ * after the offset table item whatever it holds (even none): for a source
+ * whose bytes are fetched on demand, which walks the item headers itself
+ * before completing the scan.
  *
  * A damaged tail: when the data after the top-level Pixel Data cannot be read
  * (cut, garbage, a bogus length, the sequence delimiter of encapsulated Pixel
@@ -91,7 +94,7 @@ enum {
 typedef struct dcf_scan_options {
     int force_encoding;  /* -1: from the file; else a dcf_encoding for the data set */
     uint32_t max_depth;  /* 0: DCF_DEFAULT_MAX_DEPTH */
-    int lazy_fragments;  /* 1: stop after a usable offset table (see above) */
+    int lazy_fragments;  /* 1: stop after a usable offset table; 2: after any (see above) */
 } dcf_scan_options;
 
 typedef struct dcf_scan_result {

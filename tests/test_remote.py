@@ -203,3 +203,143 @@ def test_values_after_the_pixel_data_are_fetched_first() -> None:
     with dicomframes.open(io.BytesIO(data)) as f:
         assert f.value(0x7FE11001) == "after the pixels"
         assert f.damage is None
+
+
+# ---- without a usable offset table: the fragment walk --------------------------
+
+
+def _refragment(data: bytes, per_frame: int) -> bytes:
+    """`data` (encapsulated, one fragment per frame) with each frame split into
+    `per_frame` fragments and no offset table: the start-marker rule places them."""
+    from pydicom import dcmread
+    from pydicom.encaps import encapsulate
+
+    from dicomframes.testing import dicom_bytes
+
+    with dicomframes.open(data) as f:
+        encoded = [bytes(f.encoded_frame(k)) for k in range(len(f))]
+    ds = dcmread(io.BytesIO(data))
+    ds.PixelData = encapsulate(encoded, fragments_per_frame=per_frame, has_bot=False)
+    return dicom_bytes(ds)
+
+
+def _walk_budget(data: bytes) -> tuple[int, int]:
+    """(offset of the first fragment item, fragment count) of `data`."""
+    with dicomframes.open(data) as f:
+        offsets, _ = f._index.fragments(f.pixel_data_element)
+        first = f._index.record(f.pixel_data_element + 1)
+        return first.offset + first.length, len(offsets) - 1  # less the offset table
+
+
+@needs_aiohttp
+@pytest.mark.parametrize("per_frame", [1, 2])
+def test_http_without_offset_table_walks_item_headers(per_frame: int) -> None:
+    frames = _frames(120, 128, 128)
+    data = _dicom(frames, compress=uids.RLE_LOSSLESS, offset_table="none")
+    if per_frame > 1:
+        data = _refragment(data, per_frame)
+    k = 97
+    with dicomframes.open(data) as local:
+        expected = local.frame(k)
+        frame_bytes = len(local.encoded_frame(k))
+        rule = local.frame_location
+    header, fragments = _walk_budget(data)
+    assert fragments == 120 * per_frame
+    with _serve(data) as (url, sent):
+        with dicomframes.open(url, storage_options=_HTTP_OPTIONS) as f:
+            opened = sent[0]
+            assert np.array_equal(f.frame(k), expected)
+            assert f.frame_location == rule
+            moved = sent[0]
+            assert np.array_equal(f.frame(3), frames[3])
+    assert opened <= 64 * 1024
+    # every item header with the first 64 bytes of its fragment, the delimiter, frame k
+    # (its fragments and the item headers between them)
+    assert moved - opened <= fragments * (8 + 64) + 8 + frame_bytes + 8 * per_frame
+    assert moved < len(data) / 4
+
+
+def test_walk_small_fragments_reads_several_at_once() -> None:
+    """Fragments under 4 KiB: one read takes in the next items too."""
+    from dicomframes.remote import open_source
+
+    data = _dicom(np.zeros((300, 16, 16), np.uint8), compress=uids.RLE_LOSSLESS,
+                  offset_table="none")
+    source = open_source(io.BytesIO(data), header_block=1024)
+    f = dicomframes.file.DicomFile(source)
+    before = source.reader.requests
+    assert np.array_equal(f.frames(), np.zeros((300, 16, 16), np.uint8))
+    assert source.reader.requests - before < 300 // 4 + 300  # walk reads + frame reads
+    walk_reads = source.reader.requests - before - 300
+    assert walk_reads < 300 // 20
+    f.close()
+
+
+@pytest.mark.filterwarnings("ignore::dicomframes.DicomFramesWarning")
+@pytest.mark.parametrize("damage", ["cut", "garbage_item", "cut_delimiter"])
+def test_walk_meets_damage_as_the_local_scan_does(damage: str) -> None:
+    data = _dicom(_frames(8), compress=uids.RLE_LOSSLESS, offset_table="none")
+    header, _ = _walk_budget(data)
+    if damage == "cut":
+        data = data[:len(data) - 3000]
+    elif damage == "garbage_item":
+        with dicomframes.open(data) as f:
+            offsets, _ = f._index.fragments(f.pixel_data_element)
+        at = int(offsets[5]) - 8
+        data = data[:at] + b"\x10\x00\x10\x00" + data[at + 4:]
+    else:
+        assert data.endswith(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00")
+        data = data[:-5]
+    outcomes = []
+    for source in (data, io.BytesIO(data)):
+        try:
+            with dicomframes.open(source) as f:
+                outcome = ("ok", f.frames().tobytes(), type(f.damage).__name__)
+        except dicomframes.DicomFramesError as exc:
+            outcome = ("error", type(exc).__name__, str(exc).split(": ", 1)[-1])
+        outcomes.append(outcome)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("ok" if damage == "cut_delimiter" else "error")
+
+
+
+def test_single_frame_without_table_reads_its_fragments_at_once() -> None:
+    """One frame in several fragments, no table: every fragment is the frame, so
+    one read fetches them (no walk)."""
+    from dicomframes.remote import open_source
+
+    image = _frames(1, 256, 256)
+    data = _refragment(make_dicom(image[0], compress=uids.RLE_LOSSLESS, offset_table="none"),
+                       4)
+    assert _walk_budget(data)[1] == 4
+    source = open_source(io.BytesIO(data), header_block=1024)
+    f = dicomframes.file.DicomFile(source)
+    before = source.reader.requests
+    assert f.number_of_frames == 1
+    assert np.array_equal(f.frame(0), image[0])
+    assert source.reader.requests - before == 1
+    f.close()
+
+
+# ---- storage_options travel with the file ---------------------------------------
+
+
+@needs_aiohttp
+def test_storage_options_survive_pickling_and_dask(rle_bot) -> None:
+    """A server that wants a token: the token given to open() (storage_options)
+    goes with a pickled file and with read_series' tasks."""
+    import pickle
+
+    options = {"block_size": 0, "client_kwargs": {"headers": {"Authorization": "t0ken"}}}
+    with dicomframes.open(rle_bot) as local:
+        expected = local.frames()
+    with _serve(rle_bot, token="t0ken") as (url, _):
+        with pytest.raises(OSError):
+            dicomframes.open(url, storage_options=_HTTP_OPTIONS)
+        with dicomframes.open(url, storage_options=options) as f:
+            with pickle.loads(pickle.dumps(f)) as again:
+                assert np.array_equal(again.frame(5), expected[5])
+        dask = pytest.importorskip("dicomframes.dask")
+        array = dask.read_series([url, url], storage_options=options, chunks=30)
+        got = array.compute(scheduler="threads")
+        assert np.array_equal(got, np.concatenate([expected, expected]))

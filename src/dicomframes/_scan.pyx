@@ -133,8 +133,10 @@ cdef class ElementIndex:
             if self._failure is not None:
                 raise from_status(*self._failure)
             if self.before_finish is not None:
-                fetch, self.before_finish = self.before_finish, None
-                fetch()
+                # Cleared only once it succeeds: a network error is raised as it is,
+                # and the next attempt fetches again rather than scan missing bytes.
+                self.before_finish()
+                self.before_finish = None
             try:
                 data = self._data
             except ValueError:  # the memoryview was released
@@ -319,11 +321,12 @@ cdef class ElementIndex:
 
 
 def scan(object source not None, int force_encoding=-1, unsigned int max_depth=0,
-         bint lazy=False):
+         int lazy=0):
     """Index the DICOM data in `source` (a bytes-like object) and return an
-    ElementIndex. `lazy`: stop after the offset table of the top-level
-    encapsulated Pixel Data when that table can place the frames; the index
-    then keeps a reference to `source` to complete itself when asked.
+    ElementIndex. `lazy` 1 (or True): stop after the offset table of the
+    top-level encapsulated Pixel Data when that table can place the frames;
+    2: stop there whatever the table holds (sources fetched on demand). The
+    index then keeps a reference to `source` to complete itself when asked.
 
     Raises a DicomFramesError subclass naming the tag and byte offset on bad data.
     """
@@ -338,6 +341,8 @@ def scan(object source not None, int force_encoding=-1, unsigned int max_depth=0
     options.force_encoding = force_encoding
     if max_depth:
         options.max_depth = max_depth
+    if lazy < 0 or lazy > 2:
+        raise ValueError(f"lazy must be 0, 1 or 2, not {lazy}")
     options.lazy_fragments = lazy
     with nogil:
         status = dcf_scan(ptr, size, &options, &index.result, &err)

@@ -26,6 +26,7 @@ from dask.utils import parse_bytes
 from .batch import resolve_threads, run_parallel
 from .errors import DicomFramesError, in_context
 from .file import DicomFile, open
+from .remote import is_remote
 from .series import SORT_KEYS, MismatchError, _instance_key, _position_key
 
 __all__ = ["read_series", "read_frames_array"]
@@ -34,13 +35,17 @@ __all__ = ["read_series", "read_frames_array"]
 _Source = tuple[Any, dict[str, Any], str]
 
 
-def _source_of(source: Any, position: int) -> _Source:
-    """What a task needs to reopen `source` elsewhere; never an open file."""
+def _source_of(source: Any, position: int,
+               storage_options: dict[str, Any] | None = None) -> _Source:
+    """What a task needs to reopen `source` elsewhere; never an open file.
+    `storage_options` go with URLs (fsspec), as :func:`dicomframes.open` takes them."""
     if isinstance(source, DicomFile):
         # A file pickles as the means to reopen it: its path (or its bytes).
         argument = source._source.reopen_argument()
         name = source.path or f"source {position} (bytes)"
         return argument, dict(source._options), name
+    if isinstance(source, str) and storage_options and is_remote(source):
+        return source, {"storage_options": dict(storage_options)}, source
     if isinstance(source, (str, os.PathLike)):
         return source, {}, os.fspath(source)
     return source, {}, f"source {position} (bytes)"
@@ -132,7 +137,8 @@ def _array(plan: list[tuple[_Source, int]], chunks: Any, as_rgb: bool, rescale: 
 
 def read_series(sources: Iterable[Any], *, sort: str | None = None, rescale: bool = False,
                 as_rgb: bool = True, reduce: int = 0, chunks: Any = "auto",
-                threads: int | None = None) -> da.Array:
+                threads: int | None = None,
+                storage_options: dict[str, Any] | None = None) -> da.Array:
     """A lazy ``dask.array.Array`` of every frame of every source (paths, or
     anything :func:`dicomframes.open` accepts), stacked exactly as
     :func:`dicomframes.read_frames` stacks them: shape ``(total_frames,
@@ -145,11 +151,12 @@ def read_series(sources: Iterable[Any], *, sort: str | None = None, rescale: boo
     along the first axis (an int), explicit sizes (a sequence summing to the
     frame count), or ``"auto"`` (about dask's ``array.chunk-size``); a chunk
     may span several files. Each chunk is one task that opens its files and
-    decodes its frames; errors name the file.
+    decodes its frames; errors name the file. `storage_options` are passed
+    with every URL to :func:`dicomframes.open` (they travel in the tasks).
     """
     if sort is not None and sort not in SORT_KEYS:
         raise ValueError(f"sort must be None, 'instance' or 'position', not {sort!r}")
-    given = [_source_of(s, i) for i, s in enumerate(sources)]
+    given = [_source_of(s, i, storage_options) for i, s in enumerate(sources)]
     if not given:
         raise ValueError("read_series needs at least one source")
     headers: list[tuple[float | None, tuple[int, ...], np.dtype, int] | None] = [None] * len(given)
@@ -186,13 +193,15 @@ def read_series(sources: Iterable[Any], *, sort: str | None = None, rescale: boo
 
 
 def read_frames_array(source: Any, *, rescale: bool = False, as_rgb: bool = True,
-                      reduce: int = 0, chunks: Any = "auto") -> da.Array:
+                      reduce: int = 0, chunks: Any = "auto",
+                      storage_options: dict[str, Any] | None = None) -> da.Array:
     """A lazy ``dask.array.Array`` of the frames of one (multi-frame) file:
     shape ``(number_of_frames, *frame_shape)``, equal to :meth:`DicomFile.frames`
     with the same options. The header is read here; `chunks` as for
     :func:`read_series` (an int: frames per chunk). Each chunk is one task that
-    opens the file and decodes its frames; errors name the file."""
-    given = _source_of(source, 0)
+    opens the file and decodes its frames; errors name the file.
+    `storage_options` as for :func:`read_series`."""
+    given = _source_of(source, 0, storage_options)
     with _open(given) as file:
         try:
             output = file.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)

@@ -76,13 +76,19 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
         opened = remote.open_source(source, storage_options=storage_options,
                                     download=download, max_depth=max_depth)
         try:
-            return DicomFile(opened, max_depth=max_depth,
+            file = DicomFile(opened, max_depth=max_depth,
                              max_inflated_bytes=max_inflated_bytes,
                              correct_unused_bits=correct_unused_bits,
                              max_frame_bytes=max_frame_bytes)
         except DicomFramesError as exc:
             raise remote.name_errors(getattr(opened, "name", None) or opened.path,
                                      exc) from None
+        # Pickled with these, a file reopens on a worker as it was opened here.
+        if storage_options:
+            file._options["storage_options"] = storage_options
+        if download:
+            file._options["download"] = True
+        return file
     return DicomFile(Source.open(source), max_depth=max_depth,
                      max_inflated_bytes=max_inflated_bytes,
                      correct_unused_bits=correct_unused_bits, max_frame_bytes=max_frame_bytes)
@@ -209,19 +215,14 @@ class DicomFile:
                 raise NotDicomError(f"not a DICOM file: {reason}", offset=0)
             # Lazy: the fragments of compressed Pixel Data with an offset table
             # are indexed only if something needs them (see _scan.pyx).
-            index = _scan.scan(source.buffer, -1, max_depth, True)
+            index = _scan.scan(source.buffer, -1, max_depth, source.lazy_scan)
             if index.encoding == Encoding.DEFLATED:
                 source.inflate(index.dataset_offset, max_inflated_bytes)
-                index = _scan.scan(source.buffer, Encoding.DEFLATED, max_depth, True)
+                index = _scan.scan(source.buffer, Encoding.DEFLATED, max_depth, 1)
         except BaseException:
             source.close()  # at once: the mapping is not left to the garbage collector
             raise
         self._source = source
-        fetch = getattr(source, "fetch_everything", None)
-        if fetch is not None and not index.complete:
-            # whatever completes the scan (a value after the Pixel Data, len(), ...)
-            # reads bytes a remote source has not fetched yet
-            index.before_finish = fetch
         self.path = source.path  # where the file was opened from (None for bytes)
         self._closed_uid: str | None = None
         self._index = index
@@ -237,9 +238,14 @@ class DicomFile:
         self._correct_unused_bits = correct_unused_bits
         self._max_frame_bytes = max_frame_bytes
         # What reopening needs (pickling by path, e.g. into data-loader workers).
-        self._options = {"correct_unused_bits": correct_unused_bits, "max_depth": max_depth,
-                         "max_inflated_bytes": max_inflated_bytes,
-                         "max_frame_bytes": max_frame_bytes}
+        self._options: dict[str, Any] = {
+            "correct_unused_bits": correct_unused_bits, "max_depth": max_depth,
+            "max_inflated_bytes": max_inflated_bytes, "max_frame_bytes": max_frame_bytes}
+        prepare = getattr(source, "prepare_completion", None)  # remote sources
+        if prepare is not None and not index.complete:
+            # Whatever completes the scan (a value after the Pixel Data, len(), locating
+            # frames without a usable offset table) reads bytes not fetched yet.
+            index.before_finish = prepare(index, self._single_frame())
 
     @property
     def _buffer(self) -> memoryview:
@@ -412,6 +418,13 @@ class DicomFile:
             raise PixelDataError(f"(0028,0008) Number of Frames {frames} is implausible (more "
                                  f"than {MAX_FRAMES})", tag=0x00280008)
         return frames if frames and frames > 0 else 1
+
+    def _single_frame(self) -> bool:
+        """Does the Pixel Data hold one frame (so all its fragments are it)?"""
+        try:
+            return self.number_of_frames == 1
+        except DicomFramesError:
+            return False
 
     @property
     def dtype(self) -> np.dtype:

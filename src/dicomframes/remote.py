@@ -13,14 +13,19 @@ are fetched into it:
   scan reads them);
 - frame k: one range read of its fragments when an offset table places it
   (the last frame, whose end no table gives, walks its item headers: one
-  small read, then one read per fragment), one range read for a native frame.
+  small read, then one read per fragment), one range read for a native frame;
+- without a usable offset table, the fragments are located by walking their
+  item headers with small reads (each item header and the first 64 bytes of
+  its fragment, which the start-marker rule looks at; several at once when the
+  fragments are small) before the scan is completed, and remembered in the
+  element index; then frame k is one range read. A single-frame file reads all
+  its fragments in one read instead (they are all the frame).
 
 Fetched frame ranges are kept in a small LRU (`max_cache_bytes`, default
 64 MiB); evicted ranges are handed back to the OS (``MADV_DONTNEED``) and
-fetched again if needed. Whatever needs every fragment (compressed Pixel Data
-without a usable offset table, a walk that disagrees with its table, the
-elements after the Pixel Data) fetches the rest of the file in one read: the
-fragment walk by small reads is not done yet.
+fetched again if needed. Nothing downloads the whole file unless the caller
+asks (``download=True``), except a Deflated data set (inflated in memory) and
+a single-frame file's fragments (one read of the frame and what follows it).
 
 Network errors come from the reader (fsspec, the file object) as they are;
 DICOM errors met while opening are led by the URL.
@@ -33,10 +38,11 @@ import threading
 import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Iterator, Literal
+from functools import partial
+from typing import Any, Callable, Iterator, Literal
 
 from . import _scan
-from ._core import FLAG_ENCAPSULATED, Encoding
+from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, Encoding
 from .errors import DicomFramesError, in_context
 from .frames import EncapsulatedFrames, NativeFrames, frame_source
 from .source import Source
@@ -45,6 +51,12 @@ __all__ = ["FileObjectReader", "FsspecReader", "RangeNotSupportedError", "Remote
            "is_remote", "open_source"]
 
 HEADER_BLOCK = 64 * 1024
+# The fragment walk: each read covers an item header and the first bytes of its
+# fragment (RLE's 64-byte header is the longest start marker looked at); after a
+# small fragment, a larger read takes in the next few at once.
+WALK_PEEK = 8 + 64
+WALK_SMALL_FRAGMENT = 4096
+WALK_SMALL_READ = 16 * 1024
 DEFAULT_MAX_CACHE_BYTES = 64 << 20
 _PAGE = mmap.PAGESIZE
 
@@ -142,6 +154,9 @@ class RemoteSource(Source):
 
     __slots__ = ("reader", "name", "_map", "_ranges", "_lock", "_cached", "max_cache_bytes",
                  "_everything")
+    # Stop the header scan after the offset table whatever it holds: the fragments
+    # are walked by small reads (prepare_completion) before the scan is completed.
+    lazy_scan = 2
 
     def __init__(self, reader: Any, name: str | None,
                  max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES) -> None:
@@ -233,7 +248,58 @@ class RemoteSource(Source):
             if r.permanent and r.start == 0:
                 start = max(start, r.end)
         self.fetch(start, self.reader.size, permanent=True)
+        with self._lock:  # one range from 0, so that any later hold is covered by it
+            self._ranges.pop((start, self.reader.size), None)
+            self._ranges.pop((0, start), None)
+            self._ranges[(0, self.reader.size)] = _Range(0, self.reader.size, True)
         self._everything = True
+
+    def prepare_completion(self, index: Any, single_frame: bool) -> Callable[[], None]:
+        """What must run before the lazy scan of `index` is completed (its
+        ``before_finish``): fetch the bytes the scan reads after the offset table."""
+        pixel = index.pixel_data
+        if single_frame or pixel < 0 or not index.record(pixel).flags & FLAG_ENCAPSULATED:
+            return self.fetch_everything
+        table = index.record(pixel + 1)  # the offset table item: the walk starts after it
+        return partial(self.walk_fragments, table.offset + table.length,
+                       bool(table.flags & FLAG_BIG_ENDIAN))
+
+    def walk_fragments(self, first_item: int, big_endian: bool) -> None:
+        """Fetch the item headers of the fragments from `first_item` on (each
+        with the first bytes of its fragment), and everything after the sequence
+        delimiter, by small reads; the fragment values stay unfetched. Stops
+        where the items stop making sense: the scan then reports what it finds
+        there, as it would on the whole file."""
+        if self._everything:
+            return
+        order: Literal["big", "little"] = "big" if big_endian else "little"
+        size = self.reader.size
+        pos, at, block, read_size = first_item, first_item, b"", WALK_PEEK
+        whole = True  # the items ran to a delimiter (or to the end): fetch what follows
+        while pos + 8 <= size:  # pos grows by at least 8 per item
+            if not (at <= pos and min(pos + WALK_PEEK, size) <= at + len(block)):
+                block = self.reader.read(pos, min(size, pos + read_size))
+                at = pos
+                with self._lock:
+                    self._map[at:at + len(block)] = block
+            head = block[pos - at:pos - at + 8]
+            if len(head) < 8:  # a reader that returned less than asked
+                whole = False
+                break
+            group = int.from_bytes(head[0:2], order)
+            element = int.from_bytes(head[2:4], order)
+            length = int.from_bytes(head[4:8], order)
+            if group == 0xFFFE and element == 0xE0DD:
+                pos += 8
+                break
+            if group != 0xFFFE or element != 0xE000 or length == 0xFFFFFFFF or (
+                    pos + 8 + length > size):
+                whole = False
+                break
+            read_size = WALK_SMALL_READ if length < WALK_SMALL_FRAGMENT else WALK_PEEK
+            pos += 8 + length
+        if whole and pos < size:
+            self.fetch(pos, size, permanent=True)
 
     def reopen_argument(self) -> str | bytes:
         if self.path is not None:
@@ -275,11 +341,6 @@ class _RemoteNativeFrames(NativeFrames):
 
 class _RemoteEncapsulatedFrames(EncapsulatedFrames):
     remote: RemoteSource
-
-    def _locate_all(self, k: int | None = None) -> Any:
-        if self._all is None:
-            self.remote.fetch_everything()
-        return super()._locate_all(k)
 
     def _table_range(self, k: int) -> tuple[int, int | None] | None:
         lazy = self._lazy
@@ -344,7 +405,7 @@ def _header_end(reader: Any, buffer: memoryview, fetched: int,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            index = _scan.scan(buffer[:fetched], -1, max_depth, True)
+            index = _scan.scan(buffer[:fetched], -1, max_depth, RemoteSource.lazy_scan)
         except DicomFramesError:
             if fetched >= size:
                 return size, None  # the real scan says what is wrong
@@ -360,7 +421,7 @@ def _header_end(reader: Any, buffer: memoryview, fetched: int,
         return None, None
     record = index.record(pixel)
     if record.flags & FLAG_ENCAPSULATED:
-        return size, None  # no usable offset table: every fragment is needed
+        return size, None  # not stopped after its offset table: every fragment is needed
     # The length as declared: the scan clips a value cut by the prefix.
     order: Literal["big", "little"] = "big" if index.encoding == Encoding.EXPLICIT_BE else "little"
     declared = int.from_bytes(bytes(buffer[record.offset - 4:record.offset]), order)

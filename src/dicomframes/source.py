@@ -1,8 +1,8 @@
 """Where a DicomFile's bytes come from, and how they are released.
 
 A path is mapped read-only (or read, when small); any other bytes-like object is
-used as it is. A Deflated data set is inflated in memory, bounded. The remote
-readers of a later issue belong here too.
+used as it is. A Deflated data set is inflated in memory, bounded. URLs and
+file objects are read by byte ranges into a RemoteSource (remote.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class Source:
     file, the mapping that `close()` releases."""
 
     __slots__ = ("path", "buffer", "_mapping", "_deflated", "closed")
+    # How lazily the header is scanned (`_scan.scan`'s `lazy`): stop after a usable
+    # offset table of compressed Pixel Data; the fragments are indexed when needed.
+    lazy_scan = 1
 
     def __init__(self, data: Any, *, path: str | None = None,
                  mapping: mmap.mmap | None = None) -> None:

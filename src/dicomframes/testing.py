@@ -136,7 +136,7 @@ def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
     `compress`: a transfer syntax UID to encode `arr` with pydicom's encoders (RLE; JPEG-LS
     through pyjpegls; JPEG 2000 through pylibjpeg-openjpeg), losslessly. `encoded`: frames
     already encoded in `syntax` (by any encoder; `arr` then gives the image attributes and
-    the values they decode to), written with `offset_table`. `extra`: more attributes by
+    the values they decode to). Either is written with `offset_table`. `extra`: more attributes by
     keyword; a callable value is called with the data set."""
     arr = np.asarray(arr)
     frame_shape = arr.shape[1:] if frames is not None else arr.shape
@@ -155,6 +155,13 @@ def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
         setattr(ds, keyword, value(ds) if callable(value) else value)
     if compress is not None:
         ds.compress(compress, arr, generate_instance_uid=False)
+        if offset_table != "basic":  # pydicom writes a Basic Offset Table
+            from pydicom.encaps import generate_frames
+
+            count = frames if frames is not None else 1
+            encapsulated_pixel_data(ds, list(generate_frames(ds.PixelData,
+                                                             number_of_frames=count)),
+                                    offset_table=offset_table)
     return ds
 
 
@@ -371,12 +378,18 @@ def encode_jpeg(arr: np.ndarray, syntax: str, *, bits_stored: int | None = None,
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
     data = b""
     ranges = True
-    sent = [0]  # bytes of bodies sent, shared by the server's handlers
+    token: str | None = None  # the Authorization header required, if any
+    sent = [0, 0]  # bytes of bodies sent and GET requests answered, shared by the handlers
 
     def log_message(self, *args: object) -> None:
         pass
 
-    def _head(self) -> tuple[int, int, int]:
+    def _head(self) -> tuple[int, int, int] | None:
+        if self.token is not None and self.headers.get("Authorization") != self.token:
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         size = len(self.data)
         spec = self.headers.get("Range")
         if spec and self.ranges and spec.startswith("bytes="):
@@ -397,18 +410,25 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
         self._head()
 
     def do_GET(self) -> None:
-        start, end, _ = self._head()
+        head = self._head()
+        if head is None:
+            return
+        start, end, _ = head
         body = self.data[start:end]
         self.sent[0] += len(body)
+        self.sent[1] += 1
         self.wfile.write(body)
 
 
 @contextmanager
-def serve_ranges(data: bytes, ranges: bool = True) -> Iterator[tuple[str, list[int]]]:
+def serve_ranges(data: bytes, ranges: bool = True,
+                 token: str | None = None) -> Iterator[tuple[str, list[int]]]:
     """Serve `data` over HTTP on 127.0.0.1 (a thread, stopped on exit), honouring Range
     requests unless `ranges` is False (then 200 and the whole body); yields the URL and a
-    one-item list counting the body bytes sent. For tests and benchmarks of remote reads."""
-    handler = type("Handler", (_RangeHandler,), {"data": data, "ranges": ranges, "sent": [0]})
+    list counting the body bytes sent and the GET requests answered. `token`: answer 403 to requests without
+    this Authorization header. For tests and benchmarks of remote reads."""
+    handler = type("Handler", (_RangeHandler,), {"data": data, "ranges": ranges, "sent": [0, 0],
+                                                 "token": token})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
