@@ -190,6 +190,31 @@ def test_http_without_range_support_says_so(rle_bot) -> None:
                 assert np.array_equal(f.frame(3), local.frame(3))
 
 
+def _outcome(source: object, k: int) -> tuple[str, object]:
+    try:
+        with dicomframes.open(source, storage_options=_HTTP_OPTIONS) if isinstance(
+                source, str) else dicomframes.open(source) as f:
+            return "ok", f.frame(k, copy=True).tobytes()
+    except dicomframes.DicomFramesError as exc:
+        return type(exc).__name__, str(exc).split("f.dcm: ")[-1]
+
+
+@needs_aiohttp
+@pytest.mark.filterwarnings("ignore::dicomframes.DicomFramesWarning")
+@pytest.mark.parametrize("kind", ["rle_bot", "rle_none", "native"])
+def test_http_file_cut_short_fails_as_the_local_file(kind: str, rle_bot, native) -> None:
+    data = {"rle_bot": rle_bot, "native": native,
+            "rle_none": _dicom(_frames(), compress=uids.RLE_LOSSLESS, offset_table="none")}[kind]
+    cut = data[:len(data) * 3 // 5]
+    with _serve(cut) as (url, _):
+        for k in (0, FRAMES - 1):
+            local = _outcome(cut, k)
+            assert _outcome(url, k) == local, (kind, k)
+    # Frame 0 is whole, but without a table locating it needs the full fragment list.
+    assert _outcome(cut, 0)[0] == ("TruncatedError" if kind == "rle_none" else "ok")
+    assert _outcome(cut, FRAMES - 1)[0] in ("TruncatedError", "PixelDataError")
+
+
 def test_values_after_the_pixel_data_are_fetched_first() -> None:
     """A value stored after the Pixel Data completes the lazy scan, which must read
     fetched bytes, not the zeros of the sparse mapping."""
