@@ -6,12 +6,14 @@ benchmarks/README.md), each case's output checked against the ground truth:
                                           [--budget 2] [--peers a,b] [--skip-all] [--skip-one]
     python -m benchmarks.report parallel  [--inputs ct_rle,series_j2k] [--threads 1,2]
                                           [--runs 3] [--peers a,b] [--slow 40]
+    python -m benchmarks.report batches   [--inputs ct_j2k,ct_jpegls,ct_rle] [--batch 4,16]
 
 * open: open + header scan of CT_small and of the 500-frame file, open + frame 250 of it
   (µs; against pydicom, dicomsdl and numpy/mmap floors), peak RSS growth;
 * codecs: every frame of the codec files at one thread (MB/s), and frame k = frames // 2
   with the cold open against the codec engine alone (ms);
-* parallel: every frame of the codec files and series at 1, 2 and os.cpu_count() threads.
+* parallel: every frame of the codec files and series at 1, 2 and os.cpu_count() threads;
+* batches: `frames(indices)` of 4 and 16 frames at 1 and 2 threads (ms, 2T / 1T).
 
 Inputs and goals: benchmarks/inputs.py; cases: ``dicomframes.bench.PEERS``.  Cases are
 timed interleaved (``dicomframes.bench.interleaved``): all-frames cases ``--runs`` times,
@@ -36,6 +38,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPJ_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+import dicomframes
 from dicomframes.bench import MB, PEERS, case, compare
 from dicomframes.bench.cli import measure
 from dicomframes.bench.report import (
@@ -404,12 +407,62 @@ def parallel_report(args) -> None:
     print_peers(names)
 
 
+# ---------------------------------------------------------------------------------------
+# batches: a few frames at a time (what AI loaders ask for), 1 and 2 threads
+# ---------------------------------------------------------------------------------------
+
+
+def batches_report(args) -> None:
+    from dicomframes.bench.timing import Timing
+
+    labels = args.inputs.split(",") if args.inputs else ["ct_j2k", "ct_jpegls", "ct_rle"]
+    found = data.inputs(labels)
+    header("batches", found)
+    sizes = [int(n) for n in args.batch.split(",")]
+    print(f"\n## Batches of frames: `f.frames(indices, threads=t)`, ms (best of "
+          f"{args.budget:g} s of interleaved calls per case, each call the next batch of the "
+          f"file), the first batch checked against the ground truth; goal 2T/1T >= 1.7\n")
+    rows = []
+    for inp in found.values():
+        truth = data.truth(inp)
+        f = dicomframes.open(inp.paths[0])
+        for size in sizes:
+            # Each call reads the next batch of the file, as a loader would: no batch is
+            # decoded twice in a row from warm caches. The first batch is checked.
+            expected = truth[:size] if truth is not None else None
+            batches = [list(range(b, b + size)) for b in range(0, len(f) - size + 1, size)]
+
+            def call(t: int, calls: dict = {1: 0, 2: 0}, batches=batches):  # noqa: B006
+                indices = batches[calls[t] % len(batches)]
+                calls[t] += 1
+                return f.frames(indices, threads=t)
+
+            fns = {t: (lambda t=t, call=call: call(t)) for t in (1, 2)}
+            timings = {t: Timing() for t in fns}
+
+            def check(t, out, expected=expected):
+                return None if expected is None else compare(out, expected)
+
+            interleaved(fns, timings, runs=args.min_rounds, budget=args.budget, warmup=2,
+                        max_runs=args.max_rounds, check=check)
+            one, two = timings[1].best, timings[2].best
+            bad = [t for t in fns if timings[t].mismatch or timings[t].error]
+            rows.append([inp.label, str(size), f"{one * 1e3:.1f}", f"{two * 1e3:.1f}",
+                         bold(one / two) if one and two else "-",
+                         ", ".join(f"{t}T: {timings[t].mismatch or timings[t].error}"
+                                   for t in bad) or "ok"])
+        f.close()
+    print("\n".join(markdown(["input", "frames", "1T ms", "2T ms", "2T / 1T", "output"],
+                             rows, "lrrrrl")))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="report", required=True)
     for name, helptext in (("open", "open + header scan, frame 250 of native data"),
                            ("codecs", "all frames at one thread; one frame vs the engine"),
-                           ("parallel", "all frames at 1, 2 and os.cpu_count() threads")):
+                           ("parallel", "all frames at 1, 2 and os.cpu_count() threads"),
+                           ("batches", "batches of 4 and 16 frames at 1 and 2 threads")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--budget", type=float, default=2.0 if name == "codecs" else 1.0,
                        help="seconds of timing per short case")
@@ -424,10 +477,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--skip-all", action="store_true", help="codecs: no all-frames runs")
         p.add_argument("--skip-one", action="store_true", help="codecs: no one-frame runs")
         p.add_argument("--no-rss", action="store_true", help="open: no peak-RSS subprocesses")
+        p.add_argument("--batch", default="4,16", help="batches: frames per batch")
     args = ap.parse_args(argv)
     start = time.perf_counter()
-    {"open": open_report, "codecs": codecs_report, "parallel": parallel_report}[
-        args.report](args)
+    {"open": open_report, "codecs": codecs_report, "parallel": parallel_report,
+     "batches": batches_report}[args.report](args)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -8,6 +8,10 @@
   by position, and leaves no pool thread running; a decode that itself asks for threads
   inside a pool thread runs serially instead of deadlocking.
 * The pool is created once and reused, grows on demand, and is replaced in a forked child.
+* The allocation guard: a batch is decoded wholly in parallel when the first frame's
+  codestream header agrees with the attributes; otherwise (a tiny file of garbage frames
+  claiming huge ones) the first frame is decoded alone, and fails, before the output of
+  all frames is allocated.
 * A stress test: 8 threads x 200 random frame requests on shared files of every codec.
 """
 
@@ -105,6 +109,59 @@ def test_first_failing_frame_raises_after_the_batch(threads):
     np.testing.assert_array_equal(out, snapshot)
     assert threading.active_count() <= max(before, len(batch._pool._threads) + 1 if batch._pool
                                            else before)
+
+
+def _encoded_file(syntax: str, frames: int = 6, shape=(64, 48), claimed=None) -> bytes:
+    """A `syntax` file of `frames` random frames; `claimed`: other (rows, columns) written
+    in the attributes than the codestreams hold."""
+    from dicomframes.testing import make_dataset, dicom_bytes
+
+    arr = np.random.default_rng(3).integers(0, 4096, (frames, *shape), dtype=np.uint16)
+    with dicomframes.open(make_dicom(arr, frames=frames, compress=syntax)) as f:
+        encoded = [bytes(f.encoded_frame(k)) for k in range(frames)]
+    attrs = arr if claimed is None else np.zeros((frames, *claimed), np.uint16)
+    return dicom_bytes(make_dataset(attrs, frames=frames, syntax=syntax, encoded=encoded))
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90"])
+def test_header_agrees_vouches_for_the_batch(syntax):
+    pytest.importorskip("jpeg_ls" if syntax.endswith(".80") else "openjpeg")
+    with dicomframes.open(_encoded_file(syntax)) as f:
+        source = f._frames()
+        assert source.header_agrees(0)
+        expected = one_by_one(f)
+        for threads in (1, 2):
+            np.testing.assert_array_equal(f.frames(threads=threads), expected)
+    with dicomframes.open(_encoded_file(syntax, claimed=(65, 48))) as f:
+        assert not f._frames().header_agrees(0)
+        with pytest.raises(DicomFramesError) as info:
+            f.frames(threads=2)
+        assert info.value.frame == 0
+
+
+def test_garbage_frames_claiming_huge_ones_fail_before_the_big_allocation():
+    """400 frames of 16 bytes each claiming 8192 x 8192 x 16 bits: the output of all
+    of them would be 50 GiB; the first frame fails alone first."""
+    import tracemalloc
+
+    from dicomframes.testing import make_dataset, dicom_bytes
+
+    jls = "1.2.840.10008.1.2.4.80"
+    ds = make_dataset(np.zeros((1, 8, 8), np.uint16), frames=1, syntax=jls,
+                      encoded=[b"\xff\xd8\xff\xf7" + bytes(12)] * 400)
+    ds.NumberOfFrames = 400
+    ds.Rows = ds.Columns = 8192
+    with dicomframes.open(dicom_bytes(ds)) as f:
+        assert not f._frames().header_agrees(0)
+        tracemalloc.start()
+        try:
+            with pytest.raises(DicomFramesError) as info:
+                f.frames(threads=2)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert info.value.frame == 0
+    assert peak < 1 << 30, peak  # one frame (128 MiB), not 400
 
 
 def test_pool_is_reused_and_grows():

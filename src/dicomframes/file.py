@@ -600,9 +600,12 @@ class DicomFile:
         start = 0
         if out is not None:
             check_out(out, shape, output.dtype)
-        elif isinstance(source, EncapsulatedFrames) and count > 1:
-            # Decode one frame before allocating for all of them: a tiny corrupt
-            # file must fail on its first frame, not on a giant allocation.
+        elif (isinstance(source, EncapsulatedFrames) and count > 1 and
+              source.ts.key not in ("rle", "deflate") and not source.header_agrees(selected[0])):
+            # A tiny corrupt file must fail on its first frame, not on a giant allocation:
+            # unless the first frame's codestream header vouches for the attributes (RLE
+            # and deflate frames are bounded by their size in check_present), decode it
+            # alone before allocating for all of them.
             first = np.empty(output.shape, output.dtype)
             output.decode_into(selected[0], first, codec_threads)
             out = np.empty(shape, output.dtype)

@@ -13,6 +13,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import _frames, _native
+from .codestream import header_agrees
 from ._core import DEFLATE_MAX_RATIO, FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, FrameRule, StartMarker
 from .errors import (
     DicomFramesError,
@@ -292,6 +293,17 @@ class EncapsulatedFrames:
                 f"frame {k} ({self.ts.name}, fragment at offset {offset}) has {encoded} "
                 f"bytes, which cannot decode to the {p.frame_nbytes} bytes of a "
                 f"{p.rows} x {p.columns} frame", tag=TAG_PIXEL_DATA, offset=offset, frame=k)
+
+    def header_agrees(self, k: int) -> bool:
+        """Does frame k's codestream header (JPEG SOFn, JPEG-LS SOF55, JPEG 2000
+        SIZ) agree with the Image Pixel attributes? Read without decoding; False
+        when it cannot tell, or for codecs whose output check_present bounds."""
+        if self.no_decoder is not None:
+            return False
+        try:
+            return header_agrees(self.ts.key, self.encoded(k), self.pixels)
+        except DicomFramesError:
+            return False
 
     def fragment_offset(self, k: int) -> int:
         """Byte offset of frame k's first fragment value in the file."""
