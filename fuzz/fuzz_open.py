@@ -25,6 +25,7 @@ from pathlib import Path
 # Inputs are tiny; a header claiming gigabytes must fail cleanly, not make the fuzzer
 # allocate them (deflated data sets are inflated in memory up to this bound).
 MAX_INFLATED_BYTES = 64 << 20
+DicomFramesError_ = object()  # a failed decode, in _outcome
 
 
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
@@ -61,6 +62,33 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
         pass
     finally:
         f.close()
+    _same_through_a_file_object(data)
+
+
+def _outcome(open_source) -> object:
+    from dicomframes import DicomFramesError
+
+    try:
+        with open_source() as f:
+            return f.frames(threads=1).tobytes()
+    except DicomFramesError:
+        return DicomFramesError_
+
+
+def _same_through_a_file_object(data: bytes) -> None:
+    """The remote path (a file object: sparse mapping, header scan stopped after the
+    offset table whatever it holds, fragments found by walking their items) decodes
+    exactly what the local path decodes, or fails where it fails."""
+    import io
+
+    import dicomframes
+
+    local = _outcome(lambda: dicomframes.open(data, max_inflated_bytes=MAX_INFLATED_BYTES))
+    remote = _outcome(lambda: dicomframes.open(io.BytesIO(data),
+                                               max_inflated_bytes=MAX_INFLATED_BYTES))
+    if (local is DicomFramesError_) != (remote is DicomFramesError_) or (
+            local is not DicomFramesError_ and local != remote):
+        raise AssertionError("a file object decodes differently from the same bytes")
 
 
 # --------------------------------------------------------------------------------------
