@@ -104,33 +104,36 @@ static void unpack_bits(const uint8_t *src, uint64_t first_bit, uint64_t count, 
     }
 }
 
-static void copy_fast_le16(const uint8_t *src, uint64_t n, uint8_t *dst, unsigned bits_stored,
-                           int is_signed)
+/* n 16-bit samples (little endian, or big endian when `swap`) into native
+ * order with the bits above `bits_stored` made canonical, in 16-bit modular
+ * arithmetic only: mask, then ((v ^ sign) - sign) sign-extends (sign = 0 for
+ * unsigned data). No branch and no widening in the loop, so compilers
+ * vectorise it on 16-bit lanes and it runs at the speed of a copy. Returns
+ * nonzero when any value changed (the frame was not canonical). */
+static uint16_t correct16(const uint8_t *restrict src, uint64_t n, uint8_t *restrict dst,
+                          unsigned bits_stored, int is_signed, int swap)
 {
-    unsigned shift = 16 - bits_stored;
-    uint16_t *out = (uint16_t *)(void *)dst;
+    const uint16_t mask = (uint16_t)(0xFFFFu >> (16 - bits_stored));
+    const uint16_t sign = is_signed ? (uint16_t)(1u << (bits_stored - 1)) : 0;
+    uint16_t changed = 0;
+    if (swap) {
+        for (uint64_t i = 0; i < n; i++) {
+            uint16_t v, w;
+            memcpy(&v, src + 2 * i, 2);
+            v = (uint16_t)((v >> 8) | (v << 8));
+            w = (uint16_t)(((v & mask) ^ sign) - sign);
+            memcpy(dst + 2 * i, &w, 2);
+        }
+        return 1;
+    }
     for (uint64_t i = 0; i < n; i++) {
-        uint16_t v;
+        uint16_t v, w;
         memcpy(&v, src + 2 * i, 2);
-        if (is_signed)
-            out[i] = (uint16_t)(int16_t)((int16_t)(uint16_t)(v << shift) >> shift);
-        else
-            out[i] = (uint16_t)((uint16_t)(v << shift) >> shift);
+        w = (uint16_t)(((v & mask) ^ sign) - sign);
+        changed |= (uint16_t)(v ^ w);
+        memcpy(dst + 2 * i, &w, 2);
     }
-}
-
-static void copy_swap16(const uint8_t *src, uint64_t n, uint8_t *dst, unsigned bits_stored,
-                        int is_signed)
-{
-    unsigned shift = 16 - bits_stored;
-    uint16_t *out = (uint16_t *)(void *)dst;
-    for (uint64_t i = 0; i < n; i++) {
-        uint16_t v = (uint16_t)((src[2 * i] << 8) | src[2 * i + 1]);
-        if (is_signed)
-            out[i] = (uint16_t)(int16_t)((int16_t)(uint16_t)(v << shift) >> shift);
-        else
-            out[i] = (uint16_t)((uint16_t)(v << shift) >> shift);
-    }
+    return changed;
 }
 
 dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index,
@@ -207,10 +210,8 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
     const uint8_t *frame = src + first_sample * bytes;
     if (!l->big_endian && !swap_ow && bs == ba) {
         memcpy(dst, frame, n * bytes);
-    } else if (bytes == 2 && !l->big_endian) {
-        copy_fast_le16(frame, n, dst, bs, is_signed);
     } else if (bytes == 2) {
-        copy_swap16(frame, n, dst, bs, is_signed);
+        correct16(frame, n, dst, bs, is_signed, l->big_endian);
     } else {
         for (uint64_t i = 0; i < n; i++) {
             uint64_t v = load_sample(src, first_sample + i, bytes, l->big_endian, swap_ow);
@@ -220,20 +221,30 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
     return DCF_OK;
 }
 
+/* Samples checked between two looks at the result: a non-canonical frame is
+ * usually found within its first block, a canonical one costs one read. */
+#define CHECK_BLOCK 2048u
+
 /* 1 if all n little-endian 16-bit values already have canonical unused bits.
  * A signed value is canonical when adding 2^(bs-1) leaves it below 2^bs, so
- * both cases are one branch-free OR over the frame, which vectorises. */
+ * both cases are one branch-free OR over a block, which vectorises; the scan
+ * stops at the first block holding a non-canonical value. */
 static int canonical16(const uint8_t *frame, uint64_t n, unsigned bs, int is_signed)
 {
     const uint16_t high = (uint16_t)(0xFFFFu << bs);
     const uint16_t bias = is_signed ? (uint16_t)(1u << (bs - 1)) : 0;
-    uint16_t bad = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint16_t v;
-        memcpy(&v, frame + 2 * i, 2);
-        bad |= (uint16_t)(v + bias) & high;
+    for (uint64_t start = 0; start < n; start += CHECK_BLOCK) {
+        uint64_t end = n - start < CHECK_BLOCK ? n : start + CHECK_BLOCK;
+        uint16_t bad = 0;
+        for (uint64_t i = start; i < end; i++) {
+            uint16_t v;
+            memcpy(&v, frame + 2 * i, 2);
+            bad |= (uint16_t)(v + bias) & high;
+        }
+        if (bad)
+            return 0;
     }
-    return bad == 0;
+    return 1;
 }
 
 int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
