@@ -2,6 +2,13 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))
+#include <emmintrin.h> /* SSE2: part of x86-64 */
+#define DCF_HAVE_STREAM 1
+#else
+#define DCF_HAVE_STREAM 0
+#endif
+
 #define TAG_FMT "(%04X,%04X)"
 #define TAG_ARGS(tag) (unsigned)((tag) >> 16), (unsigned)((tag) & 0xFFFFu)
 
@@ -143,9 +150,72 @@ static void correct16(const uint8_t *restrict src, uint64_t n, uint8_t *restrict
     }
 }
 
-dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index,
-                             const dcf_native_layout *l, uint8_t *dst, size_t dst_size,
-                             uint32_t pixel_tag, uint64_t value_offset, dcf_error *err)
+#if DCF_HAVE_STREAM
+/* The little-endian cases of correct16 (mask 0xFFFF and sign 0: a plain copy of
+ * n 16-bit units) with non-temporal stores: the destination lines are written
+ * around the cache, with no read for ownership first. For batches of frames
+ * larger than the caches, where the cache would only be thrashed: a third less
+ * memory traffic. Values as correct16's. */
+static void stream16(const uint8_t *restrict src, uint64_t n, uint8_t *restrict dst,
+                     uint16_t mask, uint16_t sign)
+{
+    uint64_t i = 0;
+    /* the head, one sample at a time, until dst is 16-byte aligned (never, for an
+     * odd address: then all of it, with ordinary stores) */
+    for (; i < n && ((uintptr_t)(dst + 2 * i) & 15u); i++) {
+        uint16_t v, w;
+        memcpy(&v, src + 2 * i, 2);
+        w = (uint16_t)(((v & mask) ^ sign) - sign);
+        memcpy(dst + 2 * i, &w, 2);
+    }
+    const __m128i m = _mm_set1_epi16((short)mask), sg = _mm_set1_epi16((short)sign);
+    for (; n - i >= 8; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + 2 * i));
+        v = _mm_sub_epi16(_mm_xor_si128(_mm_and_si128(v, m), sg), sg);
+        _mm_stream_si128((__m128i *)(void *)(dst + 2 * i), v);
+    }
+    _mm_sfence(); /* the streamed stores are visible before the caller goes on */
+    for (; i < n; i++) {
+        uint16_t v, w;
+        memcpy(&v, src + 2 * i, 2);
+        w = (uint16_t)(((v & mask) ^ sign) - sign);
+        memcpy(dst + 2 * i, &w, 2);
+    }
+}
+#endif
+
+/* The byte-aligned, colour-by-pixel frame at `frame` (n samples of `bytes`
+ * each) into dst: the common cases in one vectorised pass. */
+static void convert_plain(const uint8_t *frame, uint64_t n, unsigned bytes, unsigned bs,
+                          int is_signed, int big_endian, int stream, uint8_t *dst)
+{
+    unsigned ba = 8 * bytes;
+#if DCF_HAVE_STREAM
+    if (stream && !big_endian && (bytes == 2 || (bs == ba && n * bytes % 2 == 0))) {
+        /* 16-bit correction, or a plain copy of any sample size as 16-bit units */
+        uint16_t mask = bytes == 2 ? (uint16_t)(0xFFFFu >> (16 - bs)) : 0xFFFFu;
+        uint16_t sign = bytes == 2 && is_signed ? (uint16_t)(1u << (bs - 1)) : 0;
+        stream16(frame, n * bytes / 2, dst, mask, sign);
+        return;
+    }
+#endif
+    (void)stream;
+    if (!big_endian && bs == ba) {
+        memcpy(dst, frame, n * bytes);
+    } else if (bytes == 2) {
+        correct16(frame, n, dst, bs, is_signed, big_endian);
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t v = load_sample(frame, i, bytes, big_endian, 0);
+            store_sample(dst, i, bytes, correct_bits(v, ba, bs, is_signed));
+        }
+    }
+}
+
+static dcf_status decode_frame(const uint8_t *src, size_t src_size, uint64_t index,
+                               const dcf_native_layout *l, uint8_t *dst, size_t dst_size,
+                               int stream, uint32_t pixel_tag, uint64_t value_offset,
+                               dcf_error *err)
 {
     dcf_status st = dcf_native_validate(l, err);
     if (st)
@@ -214,18 +284,33 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
         return DCF_OK;
     }
 
-    const uint8_t *frame = src + first_sample * bytes;
-    if (!l->big_endian && !swap_ow && bs == ba) {
-        memcpy(dst, frame, n * bytes);
-    } else if (bytes == 2) {
-        correct16(frame, n, dst, bs, is_signed, l->big_endian);
-    } else {
+    if (swap_ow) {
         for (uint64_t i = 0; i < n; i++) {
             uint64_t v = load_sample(src, first_sample + i, bytes, l->big_endian, swap_ow);
             store_sample(dst, i, bytes, correct_bits(v, ba, bs, is_signed));
         }
+        return DCF_OK;
     }
+    convert_plain(src + first_sample * bytes, n, bytes, bs, is_signed, l->big_endian, stream,
+                  dst);
     return DCF_OK;
+}
+
+dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index,
+                             const dcf_native_layout *l, uint8_t *dst, size_t dst_size,
+                             uint32_t pixel_tag, uint64_t value_offset, dcf_error *err)
+{
+    return decode_frame(src, src_size, index, l, dst, dst_size, 0, pixel_tag, value_offset,
+                        err);
+}
+
+dcf_status dcf_native_decode_streaming(const uint8_t *src, size_t src_size, uint64_t index,
+                                       const dcf_native_layout *l, uint8_t *dst,
+                                       size_t dst_size, uint32_t pixel_tag,
+                                       uint64_t value_offset, dcf_error *err)
+{
+    return decode_frame(src, src_size, index, l, dst, dst_size, 1, pixel_tag, value_offset,
+                        err);
 }
 
 /* Samples checked between two looks at the result: a non-canonical frame is
