@@ -11,7 +11,7 @@ from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
-from . import _scan, uids
+from . import _scan, remote, uids
 from ._core import Encoding, EncodingSource
 from .batch import resolve_threads, run_parallel
 from .dataset import MISSING, DatasetValues, Item
@@ -70,8 +70,6 @@ def open(source: Any, *, correct_unused_bits: bool = True, max_depth: int = 0,
     the header on opening, each frame's bytes when it is asked for (see
     :mod:`dicomframes.remote`); `download` reads the whole file at once instead.
     """
-    from . import remote
-
     if remote.is_remote(source):
         opened = remote.open_source(source, storage_options=storage_options,
                                     download=download, max_depth=max_depth)
@@ -249,7 +247,7 @@ class DicomFile:
             # reads bytes a remote source has not fetched yet
             index.before_finish = fetch
         self.path = source.path  # where the file was opened from (None for bytes)
-        self._closed_uid: str | None = None
+        self._uid: str | None = None  # the Transfer Syntax UID, once read (kept after close)
         self._index = index
         self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
@@ -279,7 +277,7 @@ class DicomFile:
         attributes already read) stay readable."""
         if self._source.closed:
             return
-        self._closed_uid = self.transfer_syntax_uid
+        self._uid = self.transfer_syntax_uid
         # The frame sources hold slices of the mapping: dropped, so that it is
         # unmapped now rather than when this object goes.
         self._frame_source = None
@@ -361,8 +359,12 @@ class DicomFile:
     def transfer_syntax_uid(self) -> str:
         """The Transfer Syntax UID from the file meta, or the one the data
         set was found to be encoded in when the file has none."""
-        if self._source.closed and self._closed_uid is not None:
-            return self._closed_uid
+        uid = self._uid
+        if uid is None:
+            uid = self._uid = self._read_transfer_syntax_uid()
+        return uid
+
+    def _read_transfer_syntax_uid(self) -> str:
         if self._index.transfer_syntax >= 0:
             # The bytes as written, whatever the VR says: the scanner read them the
             # same way to pick the data set encoding.
