@@ -545,7 +545,8 @@ def native_report(args) -> None:
         return [goal, measured, target, "-" if met is None else
                 ("**met**" if met else "**missed**")]
 
-    one, two = best["dicomframes: all frames, 1 thread"], best["dicomframes: all frames, 2 threads"]
+    one = best["dicomframes: all frames, 1 thread"]
+    two = best["dicomframes: all frames, 2 threads"]
     f1, f2 = best["floor: all frames, 1 thread"], best["floor: all frames, 2 threads"]
     copy, floor_copy = best["dicomframes: open + frame(k, copy=True)"], \
         best["floor: open + frame k, copy"]

@@ -134,7 +134,8 @@ class DatasetValues:
                     raise MalformedError(f"{_where(tag, offset)} is {length} bytes ({raw!r}), "
                                          f"not a US value (2 bytes)", tag=tag, offset=offset)
                 continue
-            raw = bytes(self.raw(found)[:LENIENT_TEXT_BYTES + 1])
+            # the value as top_level_values cut it, else (past the end of the data) read here
+            raw = frames if frames is not None else bytes(self.raw(found)[:LENIENT_TEXT_BYTES + 1])
             text = raw.split(b"\\")[0].strip(b" \x00")
             if text and (len(raw) > LENIENT_TEXT_BYTES or first_is(raw) is None):
                 shown = raw[:LENIENT_TEXT_BYTES].decode("latin-1")
