@@ -5,8 +5,8 @@ from libc.stdint cimport uint32_t, uint64_t
 
 from dicomframes._capi cimport (
     DCF_OK, DCF_TAG_PIXEL_DATA, dcf_deflate_frame_decode, dcf_error, dcf_native_decode,
-    dcf_native_decode_streaming, dcf_native_frame_bits, dcf_native_frame_size, dcf_native_layout, dcf_native_validate,
-    dcf_native_viewable, error_from,
+    dcf_native_decode_streaming, dcf_native_frame_bits, dcf_native_frame_size,
+    dcf_native_layout, dcf_native_validate, dcf_native_viewable, error_from,
 )
 
 cdef const unsigned char EMPTY[1]
