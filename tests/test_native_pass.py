@@ -72,10 +72,10 @@ def test_values_every_layout(shape, bits_stored, signed, syntax):
 @pytest.mark.parametrize("syntax", [EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN],
                          ids=["LE", "BE"])
 def test_streamed_batches_equal_cached_ones(monkeypatch, signed, syntax):
-    """Batches over STREAM_ABOVE_BYTES are written with non-temporal stores: forced
-    here for a small file, into fresh arrays and into `out` arrays at every byte offset
-    (the streamed loop needs 16-byte alignment and starts with a scalar head; an odd
-    address never reaches it)."""
+    """Batches into `out` over STREAM_ABOVE_BYTES are written with non-temporal stores:
+    forced here for a small file, into `out` arrays at every byte offset (the streamed
+    loop needs 16-byte alignment and starts with a scalar head; an odd address never
+    reaches it); fresh arrays are written as always."""
     raw = stored((45, 91), 5, seed=7, garbage=True)
     arr = raw.view(np.int16) if signed else raw
     data = make_dicom(arr, frames=5, bits_stored=12, syntax=syntax)
@@ -85,7 +85,9 @@ def test_streamed_batches_equal_cached_ones(monkeypatch, signed, syntax):
         monkeypatch.setattr(dcf_file, "STREAM_ABOVE_BYTES", 0)
         np.testing.assert_array_equal(cached, expected)
         np.testing.assert_array_equal(f.frames(threads=1), expected)
-        np.testing.assert_array_equal(f.frames([4, 0, 4], threads=2), expected[[4, 0, 4]])
+        out = np.empty((3, *f.frame_shape), f.dtype)
+        np.testing.assert_array_equal(f.frames([4, 0, 4], threads=2, out=out),
+                                      expected[[4, 0, 4]])
         for shift in range(16):
             buffer = np.zeros(expected.nbytes + 16, np.uint8)
             out = np.frombuffer(buffer, f.dtype, expected.size, shift).reshape(expected.shape)
@@ -106,7 +108,7 @@ def test_streamed_copies_of_other_sizes(monkeypatch, dtype, bits_stored):
     expected = pydicom_frames(data)
     monkeypatch.setattr(dcf_file, "STREAM_ABOVE_BYTES", 0)
     with dicomframes.open(data) as f:
-        np.testing.assert_array_equal(f.frames(), expected)
+        np.testing.assert_array_equal(f.frames(out=np.empty_like(expected)), expected)
 
 
 def is_view(frame: np.ndarray) -> bool:
