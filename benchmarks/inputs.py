@@ -5,6 +5,8 @@ each as a ``dicomframes.bench.Input``; and the goals, as data.
 * ``CT_small``: pydicom's bundled ``CT_small.dcm`` (128 x 128, 16-bit signed, 39 KB).
 * ``ct_500``: 500 frames of 512 x 512 native 16-bit (BitsStored 12, unsigned), CT-like
   anatomy varying along z plus seeded noise, ~262 MB, written frame by frame.
+* ``ct_300``: the CT phantom of ``ct_{codec}`` at 300 slices, native 512 x 512 signed
+  16-bit with Bits Stored 12 (the file of ``report native``), ~157 MB.
 * ``ct_{codec}``: a 200 x 512 x 512 signed 16-bit chest phantom (HU), and ``us_{codec}``: a
   60 x 480 x 640 RGB ultrasound-like cine, each in every lossless codec (``uids.CODECS``:
   native, rle, jpegls, j2k, htj2k), one fragment per frame with a Basic Offset Table.
@@ -493,8 +495,34 @@ def ct_500(force: bool = False) -> Input:
     return make_input([path], "ct_500", encoder="dicomframes.testing.write_frames")
 
 
+def _ct_300_frame(k: int) -> np.ndarray:
+    return ct_frame(k, 300)
+
+
+def ct_300(force: bool = False) -> Input:
+    """The native report's file: the CT phantom at 300 slices, 512 x 512 signed 16-bit
+    with Bits Stored 12 (-2048 .. ~1030 HU: every value canonical), written frame by
+    frame from a process pool."""
+    from dicomframes import testing
+
+    n, rows, cols = 300, 512, 512
+    path = DATA_DIR / f"ct_{n}x{rows}x{cols}_i16_bs12_{VERSION}.dcm"
+    if force or not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        ds = testing.new_dataset(sop_class=ENHANCED_CT, entropy="bench ct_300")
+        testing.set_image_pixel(ds, rows=rows, columns=cols, dtype="int16", frames=n,
+                                bits_stored=12)
+        ds.Modality, ds.Manufacturer = "CT", "dicomframes synthetic"
+        ds.PatientName, ds.PatientID = "Synthetic^Bench", "DCF-BENCH"
+        for keyword, value in CT_EXTRA:
+            setattr(ds, keyword, value)
+        with ProcessPoolExecutor() as pool:
+            testing.write_frames(ds, pool.map(_ct_300_frame, range(n), chunksize=8), path)
+    return make_input([path], "ct_300", encoder="dicomframes.testing.write_frames")
+
+
 # every label an input can have, and how to make it
-LABELS = ["CT_small", "ct_500",
+LABELS = ["CT_small", "ct_500", "ct_300",
           *(f"{kind}_{c}" for kind in ("ct", "us", "series") for c in LOSSLESS), *JPEG_LABELS]
 
 
@@ -514,6 +542,8 @@ def inputs(labels: Iterable[str], force: bool = False) -> dict[str, Input]:
         made["CT_small"] = ct_small()
     if "ct_500" in labels:
         made["ct_500"] = ct_500(force)
+    if "ct_300" in labels:
+        made["ct_300"] = ct_300(force)
     return {lab: made[lab] for lab in labels if lab in made}
 
 

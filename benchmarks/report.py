@@ -7,13 +7,17 @@ benchmarks/README.md), each case's output checked against the ground truth:
     python -m benchmarks.report parallel  [--inputs ct_rle,series_j2k] [--threads 1,2]
                                           [--runs 3] [--peers a,b] [--slow 40]
     python -m benchmarks.report batches   [--inputs ct_j2k,ct_jpegls,ct_rle] [--batch 4,16]
+    python -m benchmarks.report native    [--runs 15] [--budget 2]
 
 * open: open + header scan of CT_small and of the 500-frame file, open + frame 250 of it
   (µs; against pydicom, dicomsdl and numpy/mmap floors), peak RSS growth;
 * codecs: every frame of the codec files at one thread (MB/s), and frame k = frames // 2
   with the cold open against the codec engine alone (ms);
 * parallel: every frame of the codec files and series at 1, 2 and os.cpu_count() threads;
-* batches: `frames(indices)` of 4 and 16 frames at 1 and 2 threads (ms, 2T / 1T).
+* batches: `frames(indices)` of 4 and 16 frames at 1 and 2 threads (ms, 2T / 1T);
+* native: the goals of issue 14 on ct_300 (native 16-bit, Bits Stored 12), each against the
+  floor (``os.open`` + ``mmap`` + numpy, no DICOM) in the same run: all frames at one and two
+  threads, and one frame from a cold open as a copy and as a view.
 
 Inputs and goals: benchmarks/inputs.py; cases: ``dicomframes.bench.PEERS``.  Cases are
 timed interleaved (``dicomframes.bench.interleaved``): all-frames cases ``--runs`` times,
@@ -454,6 +458,171 @@ def batches_report(args) -> None:
         f.close()
     print("\n".join(markdown(["input", "frames", "1T ms", "2T ms", "2T / 1T", "output"],
                              rows, "lrrrrl")))
+# native: all frames and one cold frame of native 12-bit-in-16 data against the floor
+# ---------------------------------------------------------------------------------------
+
+
+def native_cases(inp, k: int) -> dict[str, object]:
+    """The cases of the native report: name -> callable. Floors: the same bytes with no
+    DICOM (``os.open`` + ``mmap`` + ``np.frombuffer``, copied with numpy where a copy is
+    made). Every case releases what it maps before returning (``with``; the floors' mapping
+    goes with its last reference), except the views, whose mapping lives as long as they
+    do, in both."""
+    import mmap
+
+    import numpy as np
+
+    import dicomframes as dcf
+
+    path, offset, n = inp.paths[0], inp.pixel_offset, inp.n_frames
+    dt, shape = inp.dtype.newbyteorder("<"), inp.frame_shape
+    count = inp.frame_bytes // dt.itemsize
+    start = offset + k * inp.frame_bytes
+
+    def mapped():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+
+    def floor_all(threads: int):
+        def run():
+            stored = np.frombuffer(mapped(), dt, count * n, offset).reshape(inp.shape)
+            out = np.empty(inp.shape, dt)
+            if threads == 1:
+                np.copyto(out, stored)
+            else:
+                # the floor's own scaling: the same copy in `threads` contiguous blocks
+                edges = [n * i // threads for i in range(threads + 1)]
+                parts = [pool.submit(np.copyto, out[a:b], stored[a:b])
+                         for a, b in zip(edges[1:-1], edges[2:])]
+                np.copyto(out[:edges[1]], stored[:edges[1]])
+                for part in parts:
+                    part.result()
+            return out
+        return run
+
+    def ours_all(threads: int):
+        def run():
+            with dcf.open(path) as f:
+                return f.frames(threads=threads)
+        return run
+
+    def floor_view():
+        return np.frombuffer(mapped(), dt, count, start).reshape(shape)
+
+    def floor_copy():
+        return np.frombuffer(mapped(), dt, count, start).reshape(shape).copy()
+
+    def ours_open():
+        with dcf.open(path) as f:
+            return f.has_pixel_data
+
+    def ours_copy():
+        with dcf.open(path) as f:
+            return f.frame(k, copy=True)
+
+    def ours_view(**options):
+        def run():
+            with dcf.open(path, **options) as f:
+                return f[k]
+        return run
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    return {
+        "floor: all frames, 1 thread": floor_all(1),
+        "dicomframes: all frames, 1 thread": ours_all(1),
+        "floor: all frames, 2 threads": floor_all(2),
+        "dicomframes: all frames, 2 threads": ours_all(2),
+        "floor: open + frame k, view": floor_view,
+        "floor: open + frame k, copy": floor_copy,
+        "dicomframes: open": ours_open,
+        "dicomframes: open + frame(k, copy=True)": ours_copy,
+        "dicomframes: open + f[k], view (bits checked)": ours_view(),
+        "dicomframes: open(correct_unused_bits=False) + f[k], view": ours_view(
+            correct_unused_bits=False),
+    }
+
+
+def native_report(args) -> None:
+    import numpy as np
+    from pydicom.pixels import pixel_array
+
+    found = data.inputs(["ct_300"])
+    inp = found["ct_300"]
+    header("native frames against the floor", found)
+    k = inp.n_frames // 2
+    fns = native_cases(inp, k)
+    frame = pixel_array(inp.paths[0], index=k)  # the truth, read by pydicom
+    truth = np.frombuffer(open(inp.paths[0], "rb").read(), inp.dtype.newbyteorder("<"),
+                          inp.n_frames * frame.size, inp.pixel_offset).reshape(inp.shape)
+    if not np.array_equal(truth[k], frame):
+        raise SystemExit("the input is not canonical: its stored bytes differ from pydicom's")
+
+    def check(name, out):
+        if name == "dicomframes: open":
+            return None if out is True else "no Pixel Data found"
+        return compare(out, truth if "all frames" in name else frame)
+
+    big = {name: fn for name, fn in fns.items() if "all frames" in name}
+    small = {name: fn for name, fn in fns.items() if name not in big}
+    loads = [load()]
+    timings = {}
+    for group, options in ((big, dict(runs=args.runs, warmup=1)),
+                           (small, dict(runs=args.min_rounds, max_runs=args.max_rounds,
+                                        budget=args.budget, burst=0.05, warmup=3))):
+        got, timings_group = prepare({name: (lambda fn=fn: fn) for name, fn in group.items()})
+        interleaved(got, timings_group, check=check, **options)
+        timings.update(timings_group)
+        loads.append(load())
+    best = {name: t.best for name, t in timings.items()}
+    print(f"\n### Times (minimum over interleaved calls; frame k = {k})\n")
+    print("\n".join(markdown(["case", "min", "median", "calls", "note"], [
+        [name, fmt_time(t.best), fmt_time(t.median), len(t.wall),
+         t.error or t.skipped or (f"✗ {t.mismatch}" if t.mismatch else "")]
+        for name, t in timings.items()], "lrrrl")))
+    gb = inp.decoded_bytes / 1e9
+    speed = {name: f"{gb / t:.2f} GB/s" for name, t in best.items() if t and "all" in name}
+    view_extra = {name: (best[name] - best["dicomframes: open"])
+                  if best.get(name) and best.get("dicomframes: open")
+                  else None for name in small if "view" in name and "dicomframes" in name}
+
+    def row(goal, measured, target, met):
+        return [goal, measured, target, "-" if met is None else
+                ("**met**" if met else "**missed**")]
+
+    one = best["dicomframes: all frames, 1 thread"]
+    two = best["dicomframes: all frames, 2 threads"]
+    f1, f2 = best["floor: all frames, 1 thread"], best["floor: all frames, 2 threads"]
+    copy, floor_copy = best["dicomframes: open + frame(k, copy=True)"], \
+        best["floor: open + frame k, copy"]
+    r_all, r_two, r_floor_two = ratio(f1, one), ratio(one, two), ratio(f1, f2)
+    r_copy = ratio(copy, floor_copy)
+    checked = view_extra.get("dicomframes: open + f[k], view (bits checked)")
+    raw = view_extra.get("dicomframes: open(correct_unused_bits=False) + f[k], view")
+    rows = [
+        row("all frames, 1 thread: speed / the floor's",
+            f"{fmt_ratio(r_all)} ({speed.get('dicomframes: all frames, 1 thread', '-')} vs "
+            f"{speed.get('floor: all frames, 1 thread', '-')})", ">= 0.85x",
+            None if r_all is None else r_all >= 0.85),
+        row("all frames: 2 threads / 1 thread",
+            f"{fmt_ratio(r_two)} (the floor's own: {fmt_ratio(r_floor_two)})", ">= 1.6x",
+            None if r_two is None else r_two >= 1.6),
+        row("open + one frame, copy: time / the floor's",
+            f"{fmt_ratio(r_copy)} ({fmt_time(copy)} vs {fmt_time(floor_copy)})", "<= 1.5x",
+            None if r_copy is None else r_copy <= 1.5),
+        row("open + one canonical frame, view: time - open (bits checked)",
+            fmt_time(checked), "<= 5 µs", None if checked is None else checked <= 5e-6),
+        row("the same, correct_unused_bits=False (nothing to check)", fmt_time(raw),
+            "<= 5 µs", None if raw is None else raw <= 5e-6),
+    ]
+    print("\n### Goals (issue 14)\n")
+    print("\n".join(markdown(["goal", "measured", "target", "status"], rows, "lrrl")))
+    print(f"\nLoad average: before {loads[0]}, after the all-frames cases {loads[1]}, "
+          f"at the end {loads[2]}.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -462,13 +631,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, helptext in (("open", "open + header scan, frame 250 of native data"),
                            ("codecs", "all frames at one thread; one frame vs the engine"),
                            ("parallel", "all frames at 1, 2 and os.cpu_count() threads"),
-                           ("batches", "batches of 4 and 16 frames at 1 and 2 threads")):
+                           ("batches", "batches of 4 and 16 frames at 1 and 2 threads"),
+                           ("native", "native 12-bit frames against the floor (issue 14)")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--budget", type=float, default=2.0 if name == "codecs" else 1.0,
                        help="seconds of timing per short case")
         p.add_argument("--min-rounds", type=int, default=5)
         p.add_argument("--max-rounds", type=int, default=20000)
-        p.add_argument("--runs", type=int, default=3, help="runs per all-frames case")
+        p.add_argument("--runs", type=int, default=15 if name == "native" else 3,
+                       help="runs per all-frames case")
         p.add_argument("--slow", type=float, default=40.0,
                        help="an all-frames case slower than this (s) is not repeated")
         p.add_argument("--inputs", default="", help="comma-separated labels, e.g. ct_rle")
@@ -481,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     start = time.perf_counter()
     {"open": open_report, "codecs": codecs_report, "parallel": parallel_report,
-     "batches": batches_report}[args.report](args)
+     "batches": batches_report, "native": native_report}[args.report](args)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
     return 0
 

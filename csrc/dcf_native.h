@@ -48,9 +48,19 @@ dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index
                              const dcf_native_layout *layout, uint8_t *dst, size_t dst_size,
                              uint32_t pixel_tag, uint64_t value_offset, dcf_error *err);
 
+/* dcf_native_decode with the output written around the cache (non-temporal
+ * stores, on x86-64; elsewhere the same as dcf_native_decode): the same
+ * values, for batches of frames larger than the caches, where it saves the
+ * read of each output line before it is written. */
+dcf_status dcf_native_decode_streaming(const uint8_t *src, size_t src_size, uint64_t index,
+                                       const dcf_native_layout *layout, uint8_t *dst,
+                                       size_t dst_size, uint32_t pixel_tag,
+                                       uint64_t value_offset, dcf_error *err);
+
 /* 1 if frame `index` can be handed out as a view of the source: byte
  * aligned, little endian, colour-by-pixel, not 4:2:2, and every value already
- * has its unused high bits in canonical form (this reads the frame). */
+ * has its unused high bits in canonical form (this reads the frame, up to the
+ * first block of 2048 samples holding a value that is not). */
 int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
                         const dcf_native_layout *layout);
 

@@ -119,6 +119,10 @@ cdef extern from "dcf_native.h" nogil:
     dcf_status dcf_native_decode(const uint8_t *src, size_t src_size, uint64_t index,
                                  const dcf_native_layout *layout, uint8_t *dst, size_t dst_size,
                                  uint32_t pixel_tag, uint64_t value_offset, dcf_error *err)
+    dcf_status dcf_native_decode_streaming(const uint8_t *src, size_t src_size, uint64_t index,
+                                           const dcf_native_layout *layout, uint8_t *dst,
+                                           size_t dst_size, uint32_t pixel_tag,
+                                           uint64_t value_offset, dcf_error *err)
     int dcf_native_viewable(const uint8_t *src, size_t src_size, uint64_t index,
                             const dcf_native_layout *layout)
 

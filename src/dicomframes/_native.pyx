@@ -5,8 +5,8 @@ from libc.stdint cimport uint32_t, uint64_t
 
 from dicomframes._capi cimport (
     DCF_OK, DCF_TAG_PIXEL_DATA, dcf_deflate_frame_decode, dcf_error, dcf_native_decode,
-    dcf_native_frame_bits, dcf_native_frame_size, dcf_native_layout, dcf_native_validate,
-    dcf_native_viewable, error_from,
+    dcf_native_decode_streaming, dcf_native_frame_bits, dcf_native_frame_size,
+    dcf_native_layout, dcf_native_validate, dcf_native_viewable, error_from,
 )
 
 cdef const unsigned char EMPTY[1]
@@ -42,14 +42,20 @@ cdef class NativeLayout:
 
     def decode(self, const unsigned char[::1] src not None, uint64_t index,
                unsigned char[::1] out not None, uint32_t pixel_tag=DCF_TAG_PIXEL_DATA,
-               uint64_t value_offset=0):
-        """Decode frame `index` of the Pixel Data value `src` into `out` (bytes)."""
+               uint64_t value_offset=0, bint stream=False):
+        """Decode frame `index` of the Pixel Data value `src` into `out` (bytes);
+        `stream`: write around the cache (for batches larger than the caches)."""
         cdef dcf_error err
         cdef int status
         cdef const unsigned char *s = &src[0] if src.shape[0] > 0 else EMPTY
         with nogil:
-            status = dcf_native_decode(s, src.shape[0], index, &self.layout, &out[0],
-                                       out.shape[0], pixel_tag, value_offset, &err)
+            if stream:
+                status = dcf_native_decode_streaming(s, src.shape[0], index, &self.layout,
+                                                     &out[0], out.shape[0], pixel_tag,
+                                                     value_offset, &err)
+            else:
+                status = dcf_native_decode(s, src.shape[0], index, &self.layout, &out[0],
+                                           out.shape[0], pixel_tag, value_offset, &err)
         if status != DCF_OK:
             raise error_from(&err, frame=index)
 

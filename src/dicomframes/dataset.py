@@ -37,6 +37,9 @@ _PIXEL_NAMES = dict(zip(PIXEL_MODULE_TAGS, (
     "Pixel Representation", "Planar Configuration", "Number of Frames",
     "Photometric Interpretation")))
 _PIXEL_NAMES[_TAG_HIGH_BIT] = "High Bit"
+_TAG_PHOTOMETRIC = 0x00280004
+# The US attributes and Number of Frames, High Bit, then Photometric Interpretation (VR only).
+_CHECKED_TAGS = (*PIXEL_MODULE_TAGS[:8], _TAG_HIGH_BIT, _TAG_PHOTOMETRIC)
 # Values at least this long are decoded from a view, not copied first.
 _COPY_BELOW_BYTES = 4096
 
@@ -113,46 +116,52 @@ class DatasetValues:
         their VR: a US value of the wrong VR or of 1 or an odd number of bytes,
         a Number of Frames that is not an IS (such as "1A"). MalformedError,
         naming the tag and the value; an empty value counts as absent."""
-        index = self._index
-        checked = [*zip(PIXEL_MODULE_TAGS, (*numbers, frames)), (_TAG_HIGH_BIT, 0)]
-        for tag, value in checked:
-            found = index.find(-1, tag)
-            if found < 0:
+        values = (*numbers, frames, 0)  # High Bit: not read, checked as the others
+        records = self._index.top_level_records(_CHECKED_TAGS)
+        for tag, value, record in zip(_CHECKED_TAGS, values, records):
+            if record is None:
                 continue
-            record = index.record(found)
-            name = _PIXEL_NAMES[tag]
-            where = f"{format_tag(tag)} {name} at offset {record.offset}"
-            expected = "IS" if tag == _TAG_NUMBER_OF_FRAMES else "US"
-            allowed = ("IS", "UN") if expected == "IS" else ("US", "SS", "UN", "OW", "OB")
-            if not record.flags & FLAG_IMPLICIT_VR and record.vr not in allowed:
-                raise MalformedError(f"{where} has VR {record.vr}, not {expected}",
-                                     tag=tag, offset=record.offset)
-            if record.length == 0:
+            found, vr, flags, offset, length = record
+            is_frames = tag == _TAG_NUMBER_OF_FRAMES
+            if not flags & FLAG_IMPLICIT_VR and vr not in (_IS_VRS if is_frames else _US_VRS):
+                raise MalformedError(f"{_where(tag, offset)} has VR {vr}, not "
+                                     f"{'IS' if is_frames else 'US'}", tag=tag, offset=offset)
+            if length == 0:
                 continue  # empty: absent, as pydicom reads it
-            raw = bytes(self.raw(found)[:LENIENT_TEXT_BYTES + 1])
-            if expected == "US":
-                if record.length % 2 or value is None:
-                    raise MalformedError(f"{where} is {record.length} bytes ({raw[:8]!r}), not "
-                                         f"a US value (2 bytes)", tag=tag, offset=record.offset)
+            if not is_frames:
+                if length % 2 or value is None:
+                    raw = bytes(self.raw(found)[:8])
+                    raise MalformedError(f"{_where(tag, offset)} is {length} bytes ({raw!r}), "
+                                         f"not a US value (2 bytes)", tag=tag, offset=offset)
                 continue
+            # the value as top_level_values cut it, else (past the end of the data) read here
+            raw = frames if frames is not None else bytes(self.raw(found)[:LENIENT_TEXT_BYTES + 1])
             text = raw.split(b"\\")[0].strip(b" \x00")
             if text and (len(raw) > LENIENT_TEXT_BYTES or first_is(raw) is None):
                 shown = raw[:LENIENT_TEXT_BYTES].decode("latin-1")
-                raise MalformedError(f"{where} is {shown!r}, not a valid IS (integer string)",
-                                     tag=tag, offset=record.offset)
-        found = index.find(-1, _TAG_PHOTOMETRIC)
-        if found >= 0:
-            record = index.record(found)
-            if not record.flags & FLAG_IMPLICIT_VR and record.vr not in _PHOTOMETRIC_VRS:
+                raise MalformedError(f"{_where(tag, offset)} is {shown!r}, not a valid IS "
+                                     f"(integer string)", tag=tag, offset=offset)
+        photometric = records[-1]
+        if photometric is not None:
+            _, vr, flags, offset, _ = photometric
+            if not flags & FLAG_IMPLICIT_VR and vr not in _PHOTOMETRIC_VRS:
                 raise MalformedError(f"{format_tag(_TAG_PHOTOMETRIC)} Photometric Interpretation "
-                                     f"at offset {record.offset} has VR {record.vr}, not CS",
-                                     tag=_TAG_PHOTOMETRIC, offset=record.offset)
+                                     f"at offset {offset} has VR {vr}, not CS",
+                                     tag=_TAG_PHOTOMETRIC, offset=offset)
+
+
+_US_VRS = frozenset(["US", "SS", "UN", "OW", "OB"])
+_IS_VRS = frozenset(["IS", "UN"])
+
+
+def _where(tag: int, offset: int) -> str:
+    """How an Image Pixel attribute is named in messages (formatted only for one)."""
+    return f"{format_tag(tag)} {_PIXEL_NAMES[tag]} at offset {offset}"
 
 
 # Photometric Interpretation is read from any text VR (or UN), not from a number or a
 # sequence.
 _PHOTOMETRIC_VRS = frozenset(["CS", "UN", "LO", "SH", "ST", "LT", "UT", "UC", "OB"])
-_TAG_PHOTOMETRIC = 0x00280004
 
 
 def _describe(value: Any) -> str:

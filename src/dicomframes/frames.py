@@ -112,9 +112,11 @@ class NativeFrames:
         return view
 
     def decode_into(self, k: int, target: np.ndarray, reduce: int = 0, threads: int = 1,
-                    as_rgb: bool = True) -> None:
+                    as_rgb: bool = True, stream: bool = False) -> None:
+        """Frame k into `target` in one pass (copy, byte order, unused bits);
+        `stream`: written around the cache, for batches larger than it."""
         self.layout.decode(self.value, k, target.reshape(-1).view(np.uint8), self.tag,
-                           self.offset)
+                           self.offset, stream)
 
 
 _MARKERS = {"j2k": StartMarker.J2K, "htj2k": StartMarker.J2K, "jpegls": StartMarker.JPEG,

@@ -56,6 +56,11 @@ PIXEL_MODULE_TAGS = (
 )
 
 
+# (signed, bytes) -> the native-order integer dtype (built once: np.dtype parses its string)
+_INT_DTYPES = {(signed, size): np.dtype(f"={'i' if signed else 'u'}{size}")
+               for signed in (False, True) for size in (1, 2, 4, 8)}
+
+
 @dataclass(frozen=True)
 class PixelDescription:
     """The Image Pixel module of one data set, checked for consistency."""
@@ -88,9 +93,7 @@ class PixelDescription:
             return np.dtype(np.float32)
         if self.pixel_tag == TAG_DOUBLE_PIXEL_DATA:
             return np.dtype(np.float64)
-        size = max(self.bits_allocated // 8, 1)
-        kind = "i" if self.pixel_representation == 1 else "u"
-        return np.dtype(f"={kind}{size}")
+        return _INT_DTYPES[self.pixel_representation == 1, max(self.bits_allocated // 8, 1)]
 
     @cached_property  # asked for on every frame
     def frame_shape(self) -> tuple[int, ...]:

@@ -330,9 +330,9 @@ class _RemoteNativeFrames(NativeFrames):
         return None  # never a view of the sparse mapping: its pages may be dropped
 
     def decode_into(self, k: int, target: Any, reduce: int = 0, threads: int = 1,
-                    as_rgb: bool = True) -> None:
+                    as_rgb: bool = True, stream: bool = False) -> None:
         with self.remote.hold(*self._range(k)):
-            super().decode_into(k, target, reduce, threads, as_rgb)
+            super().decode_into(k, target, reduce, threads, as_rgb, stream)
 
     def encoded_bytes(self, k: int, start: int, size: int) -> bytes:
         with self.remote.hold(self.offset + start, self.offset + start + size):
