@@ -451,7 +451,7 @@ def batches_report(args) -> None:
                         max_runs=args.max_rounds, check=check)
             one, two = timings[1].best, timings[2].best
             bad = [t for t in fns if timings[t].mismatch or timings[t].error]
-            rows.append([inp.label, str(size), f"{one * 1e3:.1f}", f"{two * 1e3:.1f}",
+            rows.append([inp.label, str(size), f"{one * 1e3:.2f}", f"{two * 1e3:.2f}",
                          bold(one / two) if one and two else "-",
                          ", ".join(f"{t}T: {timings[t].mismatch or timings[t].error}"
                                    for t in bad) or "ok"])
