@@ -777,3 +777,27 @@ def test_pickle_of_bytes_opened_file(multi):
     f.close()
     with pytest.raises(ValueError, match="closed"):
         pickle.dumps(f)
+
+
+def test_unclosed_file_is_freed_without_the_garbage_collector(tmp_path):
+    """No reference cycle through the file: dropping the last reference to a file
+    that was never closed frees it (and unmaps it) at once, even with the collector off."""
+    import gc
+    import weakref
+
+    from dicomframes.testing import make_dicom
+
+    path = tmp_path / "f.dcm"
+    path.write_bytes(make_dicom(np.arange(3 * 64 * 64, dtype=np.uint16).reshape(3, 64, 64)
+                                + 1, frames=3, extra={"RescaleSlope": 2, "RescaleIntercept": 1}))
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        f = dicomframes.open(path)
+        f.value("Rows"), f.dataset, f.describe(), f.frames(), f.frame(1, rescale=True)
+        ref = weakref.ref(f)
+        del f
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()

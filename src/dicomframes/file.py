@@ -224,6 +224,16 @@ def _native_frames(source: NativeFrames, selected: Sequence[int], out: np.ndarra
     return out
 
 
+class _ItemContext:
+    """What an Item reads through: the element index and the value decoder."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Any, values: DatasetValues) -> None:
+        self._index = index
+        self._values = values
+
+
 def _reopen(source: Any, options: dict[str, Any]) -> DicomFile:
     return open(source, **options)
 
@@ -256,7 +266,10 @@ class DicomFile:
         self._index = index
         self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
-        self._root = Item(self, -1)
+        # The items see the index and the values, not this file: a file that is never
+        # closed is freed (and its mapping released) by reference counting alone,
+        # with no cycle left for the garbage collector.
+        self._root = Item(_ItemContext(index, self._values), -1)
         self._module: PixelModule | None = None
         self._pixels: PixelDescription | None = None
         self._frame_source: NativeFrames | EncapsulatedFrames | None = None
