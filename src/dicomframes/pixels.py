@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -86,7 +85,10 @@ class PixelDescription:
         return self.samples_per_pixel == 3 and self.photometric_interpretation in (
             "YBR_FULL", "YBR_FULL_422")
 
-    @cached_property  # asked for on every frame
+    # Plain properties, not cached_property: computing them is a lookup or two
+    # multiplications, less than cached_property's first call (it takes a lock),
+    # which a cold open + one frame pays for each.
+    @property
     def dtype(self) -> np.dtype:
         """Native-order dtype of decoded values (uint8 for 1-bit data)."""
         if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
@@ -95,13 +97,13 @@ class PixelDescription:
             return np.dtype(np.float64)
         return _INT_DTYPES[self.pixel_representation == 1, max(self.bits_allocated // 8, 1)]
 
-    @cached_property  # asked for on every frame
+    @property
     def frame_shape(self) -> tuple[int, ...]:
         if self.samples_per_pixel == 1:
             return (self.rows, self.columns)
         return (self.rows, self.columns, self.samples_per_pixel)
 
-    @cached_property  # asked for on every frame
+    @property
     def frame_nbytes(self) -> int:
         """Bytes of one decoded frame."""
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
