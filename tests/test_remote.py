@@ -368,3 +368,33 @@ def test_storage_options_survive_pickling_and_dask(rle_bot) -> None:
         array = dask.read_series([url, url], storage_options=options, chunks=30)
         got = array.compute(scheduler="threads")
         assert np.array_equal(got, np.concatenate([expected, expected]))
+
+
+def test_eviction_keeps_what_the_walk_fetched() -> None:
+    """Frames evicted from the cache hand their pages back to the OS, except the pages
+    holding item headers and fragment starts that the walk fetched: the completed scan
+    and the frame location (maybe in another thread) read those."""
+    import mmap as mmap_module
+
+    from dicomframes.remote import open_source
+
+    data = _refragment(_dicom(_frames(12, 128, 128), compress=uids.RLE_LOSSLESS,
+                              offset_table="none"), 2)
+    with dicomframes.open(data) as local:
+        expected = local.frames()
+        offsets, _ = local._index.fragments(local.pixel_data_element)
+    source = open_source(io.BytesIO(data), max_cache_bytes=40_000)
+    f = dicomframes.file.DicomFile(source)
+    for k in range(len(expected)):  # evicts all but the last frame or so
+        assert np.array_equal(f.frame(k), expected[k])
+    assert source._walked_pages
+    mapped = source._map
+    for offset in offsets.tolist()[1:]:  # each item header and fragment start, as fetched
+        start = int(offset) - 8
+        assert mapped[start:start + 8 + 64] == data[start:start + 8 + 64], start
+    # and pages were handed back: inside an evicted fragment past the header block, zeros
+    page = mmap_module.PAGESIZE
+    middle = (int(offsets[-4]) // page + 2) * page
+    assert middle > 64 * 1024
+    assert mapped[middle:middle + page] == bytes(page)
+    f.close()

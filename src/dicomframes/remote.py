@@ -153,7 +153,7 @@ class RemoteSource(Source):
     """A Source whose buffer is a sparse mapping filled by range reads."""
 
     __slots__ = ("reader", "name", "_map", "_ranges", "_lock", "_cached", "max_cache_bytes",
-                 "_everything")
+                 "_everything", "_walked_pages")
     # Stop the header scan after the offset table whatever it holds: the fragments
     # are walked by small reads (prepare_completion) before the scan is completed.
     lazy_scan = 2
@@ -173,6 +173,7 @@ class RemoteSource(Source):
         self._cached = 0
         self.max_cache_bytes = max_cache_bytes
         self._everything = False
+        self._walked_pages: set[int] = set()  # see _drop_pages
 
     # ---- fetching ------------------------------------------------------------
 
@@ -230,14 +231,29 @@ class RemoteSource(Source):
                 continue
             del self._ranges[key]
             self._cached -= r.end - r.start
-            low = -(-r.start // _PAGE) * _PAGE
-            high = r.end // _PAGE * _PAGE
+            low = -(-r.start // _PAGE)
+            high = r.end // _PAGE
             if high > low and hasattr(self._map, "madvise") and not any(
-                    o.start < high and low < o.end for o in self._ranges.values()):
+                    o.start < high * _PAGE and low * _PAGE < o.end
+                    for o in self._ranges.values()):
+                self._drop_pages(low, high)
+
+    def _drop_pages(self, low: int, high: int) -> None:
+        """Hand pages [low, high) back to the OS, except those holding what the
+        fragment walk fetched (item headers, fragment starts): the scan and the
+        frame location read those, maybe in another thread, after the walk."""
+        pinned = self._walked_pages
+        start = low
+        for page in range(low, high + 1):
+            if page < high and page not in pinned:
+                continue
+            if page > start:
                 try:
-                    self._map.madvise(mmap.MADV_DONTNEED, low, high - low)
+                    self._map.madvise(mmap.MADV_DONTNEED, start * _PAGE,
+                                      (page - start) * _PAGE)
                 except (OSError, ValueError, AttributeError):
-                    pass
+                    return
+            start = page + 1
 
     def fetch_everything(self) -> None:
         """Fetch every byte not fetched yet (one read from the end of the header)."""
@@ -282,6 +298,8 @@ class RemoteSource(Source):
                 at = pos
                 with self._lock:
                     self._map[at:at + len(block)] = block
+                    self._walked_pages.update(range(at // _PAGE,
+                                                    (at + max(len(block), 1) - 1) // _PAGE + 1))
             head = block[pos - at:pos - at + 8]
             if len(head) < 8:  # a reader that returned less than asked
                 whole = False
