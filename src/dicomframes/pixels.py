@@ -60,7 +60,7 @@ _INT_DTYPES = {(signed, size): np.dtype(f"={'i' if signed else 'u'}{size}")
                for signed in (False, True) for size in (1, 2, 4, 8)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PixelDescription:
     """The Image Pixel module of one data set, checked for consistency."""
 
@@ -74,6 +74,19 @@ class PixelDescription:
     planar_configuration: int
     number_of_frames: int
     pixel_tag: int
+
+    def __init__(self, rows: int, columns: int, samples_per_pixel: int, bits_allocated: int,
+                 bits_stored: int, pixel_representation: int, photometric_interpretation: str,
+                 planar_configuration: int, number_of_frames: int, pixel_tag: int) -> None:
+        # The fields in one store: the generated __init__ of a frozen dataclass sets each
+        # through object.__setattr__, twice the time, which a cold open + one frame pays.
+        object.__setattr__(self, "__dict__", {
+            "rows": rows, "columns": columns, "samples_per_pixel": samples_per_pixel,
+            "bits_allocated": bits_allocated, "bits_stored": bits_stored,
+            "pixel_representation": pixel_representation,
+            "photometric_interpretation": photometric_interpretation,
+            "planar_configuration": planar_configuration, "number_of_frames": number_of_frames,
+            "pixel_tag": pixel_tag})
 
     @property
     def is_float(self) -> bool:
@@ -109,19 +122,20 @@ class PixelDescription:
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
 
 
+def _bad(tag: int, message: str) -> PixelDataError:
+    return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
+
+
 def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
     """Build and check the PixelDescription from the Image Pixel attributes as
     stored (None where absent)."""
     (rows, columns, spp, bits_allocated, bits_stored, pixel_representation, planar,
      frames, photometric) = module
 
-    def bad(tag: int, message: str) -> PixelDataError:
-        return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
-
     if rows is None:
-        raise bad(TAG_ROWS, "Rows is missing; the pixel data cannot be described")
+        raise _bad(TAG_ROWS, "Rows is missing; the pixel data cannot be described")
     if columns is None:
-        raise bad(TAG_COLUMNS, "Columns is missing; the pixel data cannot be described")
+        raise _bad(TAG_COLUMNS, "Columns is missing; the pixel data cannot be described")
     is_float = pixel_tag != TAG_PIXEL_DATA
     spp = 1 if spp is None else spp
     if is_float:
@@ -130,7 +144,7 @@ def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
         pixel_representation = 0
     else:
         if bits_allocated is None:
-            raise bad(TAG_BITS_ALLOCATED, "Bits Allocated is missing; the pixel data cannot be "
+            raise _bad(TAG_BITS_ALLOCATED, "Bits Allocated is missing; the pixel data cannot be "
                       "described")
         bits_stored = bits_allocated if bits_stored is None else bits_stored
         pixel_representation = pixel_representation or 0
@@ -139,39 +153,31 @@ def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
     number_of_frames = frames if frames else 1  # pydicom: absent, empty or 0 -> 1
 
     if rows <= 0 or columns <= 0:
-        raise bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
+        raise _bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
     if spp not in (1, 3):
-        raise bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
+        raise _bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
     if planar not in (0, 1):
-        raise bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
+        raise _bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
     if number_of_frames < 1:
-        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
+        raise _bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
     if number_of_frames >= 1 << 31:
-        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is implausible")
+        raise _bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is implausible")
     if is_float:
         expected = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
         if bits_allocated != expected:
-            raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} does not match "
+            raise _bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} does not match "
                       f"{PIXEL_KEYWORDS[pixel_tag]} ({expected} expected)")
     elif bits_allocated not in (1, 8, 16, 32):
-        raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} is not 1, 8, 16 or 32")
+        raise _bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} is not 1, 8, 16 or 32")
     if not 1 <= bits_stored <= bits_allocated:
-        raise bad(TAG_BITS_STORED, f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
+        raise _bad(TAG_BITS_STORED, f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
     if pixel_representation not in (0, 1):
-        raise bad(TAG_PIXEL_REPRESENTATION,
+        raise _bad(TAG_PIXEL_REPRESENTATION,
                   f"Pixel Representation {pixel_representation} is not 0 or 1")
-    return PixelDescription(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=spp,
-        bits_allocated=bits_allocated,
-        bits_stored=bits_stored,
-        pixel_representation=pixel_representation,
-        photometric_interpretation=photometric,
-        planar_configuration=planar,
-        number_of_frames=number_of_frames,
-        pixel_tag=pixel_tag,
-    )
+    # positional: a keyword call costs a third more
+    return PixelDescription(rows, columns, spp, bits_allocated, bits_stored,
+                            pixel_representation, photometric, planar, number_of_frames,
+                            pixel_tag)
 
 
 # YCbCr (full range, ITU-R BT.601) to RGB, as PS3.3 C.7.6.3.1.2 defines it and

@@ -23,6 +23,8 @@ READ_BELOW_BYTES = 64 * 1024
 # A deflated data set is inflated in memory; refuse to grow past this.
 DEFAULT_MAX_INFLATED_BYTES = 1 << 32
 _INFLATE_STEP = 1 << 20
+# A closed source's buffer (shared: it is never released).
+_CLOSED = memoryview(b"")
 
 
 def _as_bytes_view(data: Any) -> memoryview:
@@ -119,7 +121,7 @@ class Source:
         if self.closed:
             return
         self.closed = True
-        buffer, self.buffer = self.buffer, memoryview(b"")
+        buffer, self.buffer = self.buffer, _CLOSED
         try:
             buffer.release()
         except BufferError:
