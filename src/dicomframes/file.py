@@ -254,6 +254,7 @@ class DicomFile:
     _frame_source: NativeFrames | EncapsulatedFrames | None = None
     _frame_count: int | None = None
     _rescale: RescaleTable | None = None
+    _outputs: dict[tuple[bool, bool, int], FrameOutput] | None = None  # decoder()'s
 
     def __init__(self, data: Any, *, path: str | None = None, mapping: Any = None,
                  max_depth: int = 0, max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
@@ -278,7 +279,6 @@ class DicomFile:
         self._index = index
         self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
-        self._outputs: dict[tuple[bool, bool, int], FrameOutput] = {}
         self._correct_unused_bits = correct_unused_bits
         self._max_frame_bytes = max_frame_bytes
         # What reopening needs (pickling by path, e.g. into data-loader workers).
@@ -317,7 +317,7 @@ class DicomFile:
         # The frame sources hold slices of the mapping: dropped, so that it is
         # unmapped now rather than when this object goes.
         self._frame_source = None
-        self._outputs.clear()
+        self._outputs = None
         self._rescale = None
         self._source.close()
 
@@ -527,7 +527,7 @@ class DicomFile:
             self._check_open()
             make = getattr(self._source, "frame_source", frame_source)  # remote sources
             source = self._frame_source = make(
-                self._buffer, self._index, self._pixel_index, self.pixels,
+                self._source.buffer, self._index, self._pixel_index, self.pixels,
                 self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
 
@@ -542,7 +542,10 @@ class DicomFile:
         callers that stack frames of several files themselves, as
         :func:`read_frames` does. The options are those of :meth:`frame`."""
         key = (bool(as_rgb), bool(rescale), int(reduce))
-        output = self._outputs.get(key)
+        outputs = self._outputs
+        if outputs is None:
+            outputs = self._outputs = {}
+        output = outputs.get(key)
         if output is None:
             source = self._frame_source or self._frames()
             missing = getattr(source, "no_decoder", None)
@@ -556,7 +559,7 @@ class DicomFile:
                     big_endian = self._index.encoding == Encoding.EXPLICIT_BE
                     self._rescale = RescaleTable(self._root, self.number_of_frames, big_endian)
                 table = self._rescale
-            output = self._outputs[key] = FrameOutput(
+            output = outputs[key] = FrameOutput(
                 source, to_rgb=key[0] and self.pixels.is_ybr_full, rescale=table,
                 reduce=key[2])
         return output

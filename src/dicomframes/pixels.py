@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +58,7 @@ PIXEL_MODULE_TAGS = (
 # (signed, bytes) -> the native-order integer dtype (built once: np.dtype parses its string)
 _INT_DTYPES = {(signed, size): np.dtype(f"={'i' if signed else 'u'}{size}")
                for signed in (False, True) for size in (1, 2, 4, 8)}
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 @dataclass(frozen=True, init=False)
@@ -74,19 +75,35 @@ class PixelDescription:
     planar_configuration: int
     number_of_frames: int
     pixel_tag: int
+    # Worked out from the fields when made (not compared or shown): the dtype of decoded
+    # values (native order; uint8 for 1-bit data), the shape and the bytes of one frame.
+    dtype: np.dtype = field(init=False, repr=False, compare=False)
+    frame_shape: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    frame_nbytes: int = field(init=False, repr=False, compare=False)
 
     def __init__(self, rows: int, columns: int, samples_per_pixel: int, bits_allocated: int,
                  bits_stored: int, pixel_representation: int, photometric_interpretation: str,
                  planar_configuration: int, number_of_frames: int, pixel_tag: int) -> None:
-        # The fields in one store: the generated __init__ of a frozen dataclass sets each
-        # through object.__setattr__, twice the time, which a cold open + one frame pays.
+        dtype: np.dtype
+        if pixel_tag == TAG_FLOAT_PIXEL_DATA:
+            dtype = _FLOAT32
+        elif pixel_tag == TAG_DOUBLE_PIXEL_DATA:
+            dtype = _FLOAT64
+        else:
+            dtype = _INT_DTYPES[pixel_representation == 1, max(bits_allocated // 8, 1)]
+        # All in one store, computed here rather than by properties: the generated
+        # __init__ of a frozen dataclass sets each field through object.__setattr__, and
+        # a cold open + one frame paid for both.
         object.__setattr__(self, "__dict__", {
             "rows": rows, "columns": columns, "samples_per_pixel": samples_per_pixel,
             "bits_allocated": bits_allocated, "bits_stored": bits_stored,
             "pixel_representation": pixel_representation,
             "photometric_interpretation": photometric_interpretation,
             "planar_configuration": planar_configuration, "number_of_frames": number_of_frames,
-            "pixel_tag": pixel_tag})
+            "pixel_tag": pixel_tag, "dtype": dtype,
+            "frame_shape": (rows, columns) if samples_per_pixel == 1 else (
+                rows, columns, samples_per_pixel),
+            "frame_nbytes": rows * columns * samples_per_pixel * dtype.itemsize})
 
     @property
     def is_float(self) -> bool:
@@ -97,29 +114,6 @@ class PixelDescription:
         """YBR_FULL or YBR_FULL_422 colour: what pydicom converts to RGB by default."""
         return self.samples_per_pixel == 3 and self.photometric_interpretation in (
             "YBR_FULL", "YBR_FULL_422")
-
-    # Plain properties, not cached_property: computing them is a lookup or two
-    # multiplications, less than cached_property's first call (it takes a lock),
-    # which a cold open + one frame pays for each.
-    @property
-    def dtype(self) -> np.dtype:
-        """Native-order dtype of decoded values (uint8 for 1-bit data)."""
-        if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
-            return np.dtype(np.float32)
-        if self.pixel_tag == TAG_DOUBLE_PIXEL_DATA:
-            return np.dtype(np.float64)
-        return _INT_DTYPES[self.pixel_representation == 1, max(self.bits_allocated // 8, 1)]
-
-    @property
-    def frame_shape(self) -> tuple[int, ...]:
-        if self.samples_per_pixel == 1:
-            return (self.rows, self.columns)
-        return (self.rows, self.columns, self.samples_per_pixel)
-
-    @property
-    def frame_nbytes(self) -> int:
-        """Bytes of one decoded frame."""
-        return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
 
 
 def _bad(tag: int, message: str) -> PixelDataError:
