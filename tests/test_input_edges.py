@@ -58,6 +58,48 @@ def test_not_dicom(data, why, tmp_path):
         dicomframes.open(path)
 
 
+@pytest.mark.parametrize("size", [0, 3, 64 * 1024, 64 * 1024 + 1], ids=lambda n: f"{n}B")
+def test_path_sizes_either_side_of_reading(size, tmp_path):
+    """A path is read (up to 64 KiB) or mapped, its size found by lseek: the bytes are the
+    file's either way (here: not DICOM, and said so from its whole content)."""
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x01" * size)
+    from dicomframes.source import Source
+
+    source = Source.open(path)
+    try:
+        assert bytes(source.buffer) == b"\x01" * size
+        assert (source._mapping is None) == (size <= 64 * 1024)
+    finally:
+        source.close()
+
+
+def test_directory_and_pipe_paths_fail_as_before(tmp_path):
+    """What lseek or mmap refuses goes the fstat way: a directory raises the OS's
+    IsADirectoryError, an empty pipe reads as an empty file."""
+    import os
+    import threading
+
+    with pytest.raises(IsADirectoryError):
+        dicomframes.open(tmp_path)
+    if not hasattr(os, "mkfifo"):
+        return
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        with open(fifo, "wb"):
+            pass
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        with pytest.raises(NotDicomError, match="the file is empty"):
+            dicomframes.open(fifo)
+    finally:
+        thread.join()
+
+
 def test_not_dicom_says_no_dicm_prefix():
     with pytest.raises(NotDicomError, match='no "DICM" prefix at offset 128'):
         dicomframes.open(PNG)

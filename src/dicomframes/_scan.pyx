@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -30,7 +31,9 @@ import numpy as np
 from libc.stdlib cimport free
 
 from dicomframes._capi cimport (
-    DCF_E_NO_MEMORY, DCF_FLAG_BIG_ENDIAN, DCF_FLAG_FRAGMENT, DCF_FLAG_ITEM, DCF_OK, dcf_element, dcf_error, dcf_scan,
+    DCF_E_NO_MEMORY, DCF_FLAG_BIG_ENDIAN, DCF_FLAG_ENCAPSULATED, DCF_FLAG_FRAGMENT,
+    DCF_FLAG_IMPLICIT_VR, DCF_FLAG_ITEM, DCF_FLAG_TRUNCATED, DCF_FLAG_UNDEFINED_LENGTH, DCF_OK,
+    dcf_element, dcf_error, dcf_scan,
     dcf_scan_complete, dcf_scan_options,
     dcf_scan_options_init, dcf_scan_result, dcf_scan_result_free, error_from,
 )
@@ -55,6 +58,8 @@ assert ELEMENT_DTYPE.itemsize == sizeof(dcf_element)
 # One row of the index, as `ElementIndex.record` returns it.
 ElementRecord = NamedTuple("ElementRecord", [("tag", int), ("vr", str), ("flags", int),
                                              ("offset", int), ("length", int)])
+
+_new_tuple = tuple.__new__
 
 cdef const unsigned char EMPTY[1]
 
@@ -194,7 +199,9 @@ cdef class ElementIndex:
         """The ElementRecord (tag, vr, flags, offset, length) of element `i`."""
         self._check(i)
         cdef dcf_element *e = &self.result.elements[i]
-        return ElementRecord(e.tag, e.vr[:2].decode("latin-1"), e.flags, e.offset, e.length)
+        # tuple.__new__: the NamedTuple's own __new__ is Python code, several times the cost
+        return _new_tuple(ElementRecord, (e.tag, PyUnicode_DecodeLatin1(e.vr, 2, NULL), e.flags,
+                                          e.offset, e.length))
 
     def find(self, int32_t parent, uint32_t tag):
         """Index of the first child of `parent` (-1: top level) with `tag`, or -1.
@@ -317,6 +324,78 @@ cdef class ElementIndex:
                 values.append((p[0] << 8) | p[1])
             else:
                 values.append(p[0] | (p[1] << 8))
+        return values
+
+    def plain_values(self, const unsigned char[::1] data not None, us_tags, checked_tags,
+                     uint32_t is_tag, uint32_t cs_tag, size_t limit):
+        """[int or None for each of `us_tags`, then the IS value of `is_tag`,
+        then the CS value of `cs_tag`] (first top-level elements, as
+        `top_level_values` finds them) when every one of them, and each of
+        `checked_tags` (US, values not returned), is absent or plainly
+        well-formed: VR US (IS, CS) or implicit, a defined length within
+        `data`: 2 bytes for US, 1 to `limit` for IS (digits padded with spaces
+        or NULs) and CS (printable ASCII, one value, padded). Else None: the
+        caller reads them the general way, which words any error. Claims
+        nothing the general way would not: the fast way of reading the Image
+        Pixel attributes of a well-formed file."""
+        cdef Py_ssize_t found[32]
+        cdef Py_ssize_t slot, n_us = len(us_tags), n_checked = len(checked_tags)
+        cdef Py_ssize_t n = n_us + n_checked + 2
+        cdef dcf_element *e
+        cdef const unsigned char *p
+        cdef size_t i, start, end
+        cdef long long number
+        cdef uint16_t bad_flags = (DCF_FLAG_UNDEFINED_LENGTH | DCF_FLAG_ITEM | DCF_FLAG_FRAGMENT
+                                   | DCF_FLAG_ENCAPSULATED | DCF_FLAG_TRUNCATED)
+        self._find_top_level(tuple(us_tags) + tuple(checked_tags) + (is_tag, cs_tag), found)
+        values = []
+        for slot in range(n):
+            if found[slot] < 0:
+                if slot < n_us or slot >= n_us + n_checked:
+                    values.append(None)
+                continue
+            e = &self.result.elements[found[slot]]
+            if e.flags & bad_flags or e.offset > <uint64_t>data.shape[0] or \
+                    e.length > <uint64_t>data.shape[0] - e.offset:
+                return None
+            p = &data[e.offset] if e.length else EMPTY
+            if slot < n_us + n_checked:  # US: one value
+                if e.length != 2 or not (e.flags & DCF_FLAG_IMPLICIT_VR or
+                                         (e.vr[0] == b'U' and e.vr[1] == b'S')):
+                    return None
+                if slot < n_us:
+                    values.append((p[0] << 8) | p[1] if e.flags & DCF_FLAG_BIG_ENDIAN
+                                  else p[0] | (p[1] << 8))
+                continue
+            # IS or CS: one value, padded with spaces or NULs at either end
+            if e.length == 0 or e.length > limit:
+                return None
+            start, end = 0, e.length
+            while start < end and (p[start] == 32 or p[start] == 0):
+                start += 1
+            while end > start and (p[end - 1] == 32 or p[end - 1] == 0):
+                end -= 1
+            if start == end:
+                return None
+            if slot == n - 2:  # IS: decimal digits (at most 18)
+                if not (e.flags & DCF_FLAG_IMPLICIT_VR or (e.vr[0] == b'I' and e.vr[1] == b'S')):
+                    return None
+                if end - start > 18:
+                    return None
+                number = 0
+                for i in range(start, end):
+                    if p[i] < 48 or p[i] > 57:
+                        return None
+                    number = number * 10 + (p[i] - 48)
+                values.append(number)
+            else:  # CS: printable ASCII, no backslash (one value)
+                if not (e.flags & DCF_FLAG_IMPLICIT_VR or (e.vr[0] == b'C' and e.vr[1] == b'S')):
+                    return None
+                for i in range(start, end):
+                    if p[i] < 32 or p[i] > 126 or p[i] == 92:
+                        return None
+                values.append(PyUnicode_DecodeLatin1(<const char *>p + start,
+                                                     <Py_ssize_t>(end - start), NULL))
         return values
 
     def top_level_records(self, tags):

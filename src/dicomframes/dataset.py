@@ -40,6 +40,9 @@ _PIXEL_NAMES[_TAG_HIGH_BIT] = "High Bit"
 _TAG_PHOTOMETRIC = 0x00280004
 # The US attributes and Number of Frames, High Bit, then Photometric Interpretation (VR only).
 _CHECKED_TAGS = (*PIXEL_MODULE_TAGS[:8], _TAG_HIGH_BIT, _TAG_PHOTOMETRIC)
+_new_tuple = tuple.__new__
+# Checked, not read, by the fast way (ElementIndex.plain_values).
+_PLAIN_CHECKED_TAGS = (_TAG_HIGH_BIT,)
 # Values at least this long are decoded from a view, not copied first.
 _COPY_BELOW_BYTES = 4096
 
@@ -105,8 +108,21 @@ class DatasetValues:
         """The top-level Image Pixel attributes as stored (None where absent or
         unreadable), read leniently: the first value of IS and CS, US of any
         length >= 2. The checks belong to `pixels.describe_pixels`."""
+        buffer = self._buffer()
+        # The usual case in one C pass: every attribute absent or plainly well-formed
+        # (anything else, errors included, is left to the general way below).
+        plain = self._index.plain_values(buffer, _US_TAGS, _PLAIN_CHECKED_TAGS,
+                                         _TAG_NUMBER_OF_FRAMES, _TAG_PHOTOMETRIC,
+                                         LENIENT_TEXT_BYTES)
+        if plain is not None:
+            return _new_tuple(PixelModule, plain)  # _make, without its Python frame
+        return self._read_pixel_module(buffer)
+
+    def _read_pixel_module(self, buffer: memoryview) -> PixelModule:
+        """`pixel_module` the general way, whatever the file holds: the one place
+        that words the errors."""
         *numbers, frames, photometric = self._index.top_level_values(
-            self._buffer(), _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
+            buffer, _US_TAGS, _TEXT_TAGS, LENIENT_TEXT_BYTES)
         self._check_pixel_values(numbers, frames)
         return PixelModule._make([*numbers, None if frames is None else first_is(frames),
                                   None if photometric is None else first_cs(photometric)])

@@ -238,9 +238,23 @@ def _reopen(source: Any, options: dict[str, Any]) -> DicomFile:
     return open(source, **options)
 
 
+_DEFLATED = int(Encoding.DEFLATED)  # compared on every open: an enum member is looked up
+
+
 class DicomFile:
     """A DICOM file indexed in place. Use as a context manager or call
     :meth:`close`. Safe to share between threads for reading."""
+
+    # What is worked out when first needed: None until then (class defaults, so that
+    # opening does not store each of them).
+    _uid: str | None = None  # the Transfer Syntax UID, once read (kept after close)
+    _root_item: Item | None = None  # the top level
+    _module: PixelModule | None = None
+    _pixels: PixelDescription | None = None
+    _frame_source: NativeFrames | EncapsulatedFrames | None = None
+    _frame_count: int | None = None
+    _rescale: RescaleTable | None = None
+    _outputs: dict[tuple[bool, bool, int], FrameOutput] | None = None  # decoder()'s
 
     def __init__(self, data: Any, *, path: str | None = None, mapping: Any = None,
                  max_depth: int = 0, max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
@@ -254,7 +268,7 @@ class DicomFile:
             # Lazy: the fragments of compressed Pixel Data with an offset table
             # are indexed only if something needs them (see _scan.pyx).
             index = _scan.scan(source.buffer, -1, max_depth, source.lazy_scan)
-            if index.encoding == Encoding.DEFLATED:
+            if index.encoding == _DEFLATED:
                 source.inflate(index.dataset_offset, max_inflated_bytes)
                 index = _scan.scan(source.buffer, Encoding.DEFLATED, max_depth, 1)
         except BaseException:
@@ -262,20 +276,9 @@ class DicomFile:
             raise
         self._source = source
         self.path = source.path  # where the file was opened from (None for bytes)
-        self._uid: str | None = None  # the Transfer Syntax UID, once read (kept after close)
         self._index = index
         self._values = DatasetValues(index, source)
         self._pixel_index: int = index.pixel_data
-        # The items see the index and the values, not this file: a file that is never
-        # closed is freed (and its mapping released) by reference counting alone,
-        # with no cycle left for the garbage collector.
-        self._root = Item(_ItemContext(index, self._values), -1)
-        self._module: PixelModule | None = None
-        self._pixels: PixelDescription | None = None
-        self._frame_source: NativeFrames | EncapsulatedFrames | None = None
-        self._frame_count: int | None = None
-        self._outputs: dict[tuple[bool, bool, int], FrameOutput] = {}
-        self._rescale: RescaleTable | None = None
         self._correct_unused_bits = correct_unused_bits
         self._max_frame_bytes = max_frame_bytes
         # What reopening needs (pickling by path, e.g. into data-loader workers).
@@ -287,6 +290,16 @@ class DicomFile:
             # Whatever completes the scan (a value after the Pixel Data, len(), locating
             # frames without a usable offset table) reads bytes not fetched yet.
             index.before_finish = prepare(index, self._single_frame())
+
+    @property
+    def _root(self) -> Item:
+        root = self._root_item
+        if root is None:
+            # The items see the index and the values, not this file: a file that is never
+            # closed is freed (and its mapping released) by reference counting alone,
+            # with no cycle left for the garbage collector.
+            root = self._root_item = Item(_ItemContext(self._index, self._values), -1)
+        return root
 
     @property
     def _buffer(self) -> memoryview:
@@ -304,7 +317,7 @@ class DicomFile:
         # The frame sources hold slices of the mapping: dropped, so that it is
         # unmapped now rather than when this object goes.
         self._frame_source = None
-        self._outputs.clear()
+        self._outputs = None
         self._rescale = None
         self._source.close()
 
@@ -391,8 +404,7 @@ class DicomFile:
         if self._index.transfer_syntax >= 0:
             # The bytes as written, whatever the VR says: the scanner read them the
             # same way to pick the data set encoding.
-            uid = self._values.raw(self._index.transfer_syntax).tobytes().decode("latin-1")
-            uid = uid.strip("\x00 ")
+            uid = str(self._values.raw(self._index.transfer_syntax), "latin-1").strip("\x00 ")
             if uid:
                 return uid
         return _ENCODING_UIDS[self._index.encoding]
@@ -515,7 +527,7 @@ class DicomFile:
             self._check_open()
             make = getattr(self._source, "frame_source", frame_source)  # remote sources
             source = self._frame_source = make(
-                self._buffer, self._index, self._pixel_index, self.pixels,
+                self._source.buffer, self._index, self._pixel_index, self.pixels,
                 self.transfer_syntax, self._correct_unused_bits, self._max_frame_bytes)
         return source
 
@@ -530,7 +542,10 @@ class DicomFile:
         callers that stack frames of several files themselves, as
         :func:`read_frames` does. The options are those of :meth:`frame`."""
         key = (bool(as_rgb), bool(rescale), int(reduce))
-        output = self._outputs.get(key)
+        outputs = self._outputs
+        if outputs is None:
+            outputs = self._outputs = {}
+        output = outputs.get(key)
         if output is None:
             source = self._frame_source or self._frames()
             missing = getattr(source, "no_decoder", None)
@@ -544,7 +559,7 @@ class DicomFile:
                     big_endian = self._index.encoding == Encoding.EXPLICIT_BE
                     self._rescale = RescaleTable(self._root, self.number_of_frames, big_endian)
                 table = self._rescale
-            output = self._outputs[key] = FrameOutput(
+            output = outputs[key] = FrameOutput(
                 source, to_rgb=key[0] and self.pixels.is_ybr_full, rescale=table,
                 reduce=key[2])
         return output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -58,9 +58,10 @@ PIXEL_MODULE_TAGS = (
 # (signed, bytes) -> the native-order integer dtype (built once: np.dtype parses its string)
 _INT_DTYPES = {(signed, size): np.dtype(f"={'i' if signed else 'u'}{size}")
                for signed in (False, True) for size in (1, 2, 4, 8)}
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PixelDescription:
     """The Image Pixel module of one data set, checked for consistency."""
 
@@ -74,6 +75,35 @@ class PixelDescription:
     planar_configuration: int
     number_of_frames: int
     pixel_tag: int
+    # Worked out from the fields when made (not compared or shown): the dtype of decoded
+    # values (native order; uint8 for 1-bit data), the shape and the bytes of one frame.
+    dtype: np.dtype = field(init=False, repr=False, compare=False)
+    frame_shape: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    frame_nbytes: int = field(init=False, repr=False, compare=False)
+
+    def __init__(self, rows: int, columns: int, samples_per_pixel: int, bits_allocated: int,
+                 bits_stored: int, pixel_representation: int, photometric_interpretation: str,
+                 planar_configuration: int, number_of_frames: int, pixel_tag: int) -> None:
+        dtype: np.dtype
+        if pixel_tag == TAG_FLOAT_PIXEL_DATA:
+            dtype = _FLOAT32
+        elif pixel_tag == TAG_DOUBLE_PIXEL_DATA:
+            dtype = _FLOAT64
+        else:
+            dtype = _INT_DTYPES[pixel_representation == 1, max(bits_allocated // 8, 1)]
+        # All in one store, computed here rather than by properties: the generated
+        # __init__ of a frozen dataclass sets each field through object.__setattr__, and
+        # a cold open + one frame paid for both.
+        object.__setattr__(self, "__dict__", {
+            "rows": rows, "columns": columns, "samples_per_pixel": samples_per_pixel,
+            "bits_allocated": bits_allocated, "bits_stored": bits_stored,
+            "pixel_representation": pixel_representation,
+            "photometric_interpretation": photometric_interpretation,
+            "planar_configuration": planar_configuration, "number_of_frames": number_of_frames,
+            "pixel_tag": pixel_tag, "dtype": dtype,
+            "frame_shape": (rows, columns) if samples_per_pixel == 1 else (
+                rows, columns, samples_per_pixel),
+            "frame_nbytes": rows * columns * samples_per_pixel * dtype.itemsize})
 
     @property
     def is_float(self) -> bool:
@@ -85,28 +115,9 @@ class PixelDescription:
         return self.samples_per_pixel == 3 and self.photometric_interpretation in (
             "YBR_FULL", "YBR_FULL_422")
 
-    # Plain properties, not cached_property: computing them is a lookup or two
-    # multiplications, less than cached_property's first call (it takes a lock),
-    # which a cold open + one frame pays for each.
-    @property
-    def dtype(self) -> np.dtype:
-        """Native-order dtype of decoded values (uint8 for 1-bit data)."""
-        if self.pixel_tag == TAG_FLOAT_PIXEL_DATA:
-            return np.dtype(np.float32)
-        if self.pixel_tag == TAG_DOUBLE_PIXEL_DATA:
-            return np.dtype(np.float64)
-        return _INT_DTYPES[self.pixel_representation == 1, max(self.bits_allocated // 8, 1)]
 
-    @property
-    def frame_shape(self) -> tuple[int, ...]:
-        if self.samples_per_pixel == 1:
-            return (self.rows, self.columns)
-        return (self.rows, self.columns, self.samples_per_pixel)
-
-    @property
-    def frame_nbytes(self) -> int:
-        """Bytes of one decoded frame."""
-        return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize
+def _bad(tag: int, message: str) -> PixelDataError:
+    return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
 
 
 def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
@@ -115,13 +126,10 @@ def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
     (rows, columns, spp, bits_allocated, bits_stored, pixel_representation, planar,
      frames, photometric) = module
 
-    def bad(tag: int, message: str) -> PixelDataError:
-        return PixelDataError(f"{format_tag(tag)} {message}", tag=tag)
-
     if rows is None:
-        raise bad(TAG_ROWS, "Rows is missing; the pixel data cannot be described")
+        raise _bad(TAG_ROWS, "Rows is missing; the pixel data cannot be described")
     if columns is None:
-        raise bad(TAG_COLUMNS, "Columns is missing; the pixel data cannot be described")
+        raise _bad(TAG_COLUMNS, "Columns is missing; the pixel data cannot be described")
     is_float = pixel_tag != TAG_PIXEL_DATA
     spp = 1 if spp is None else spp
     if is_float:
@@ -130,7 +138,7 @@ def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
         pixel_representation = 0
     else:
         if bits_allocated is None:
-            raise bad(TAG_BITS_ALLOCATED, "Bits Allocated is missing; the pixel data cannot be "
+            raise _bad(TAG_BITS_ALLOCATED, "Bits Allocated is missing; the pixel data cannot be "
                       "described")
         bits_stored = bits_allocated if bits_stored is None else bits_stored
         pixel_representation = pixel_representation or 0
@@ -139,39 +147,31 @@ def describe_pixels(module: PixelModule, pixel_tag: int) -> PixelDescription:
     number_of_frames = frames if frames else 1  # pydicom: absent, empty or 0 -> 1
 
     if rows <= 0 or columns <= 0:
-        raise bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
+        raise _bad(TAG_ROWS, f"Rows x Columns is {rows} x {columns}; both must be positive")
     if spp not in (1, 3):
-        raise bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
+        raise _bad(TAG_SAMPLES_PER_PIXEL, f"Samples per Pixel {spp} is not supported (1 or 3)")
     if planar not in (0, 1):
-        raise bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
+        raise _bad(TAG_PLANAR_CONFIGURATION, f"Planar Configuration {planar} is not 0 or 1")
     if number_of_frames < 1:
-        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
+        raise _bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is negative")
     if number_of_frames >= 1 << 31:
-        raise bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is implausible")
+        raise _bad(TAG_NUMBER_OF_FRAMES, f"Number of Frames {number_of_frames} is implausible")
     if is_float:
         expected = 32 if pixel_tag == TAG_FLOAT_PIXEL_DATA else 64
         if bits_allocated != expected:
-            raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} does not match "
+            raise _bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} does not match "
                       f"{PIXEL_KEYWORDS[pixel_tag]} ({expected} expected)")
     elif bits_allocated not in (1, 8, 16, 32):
-        raise bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} is not 1, 8, 16 or 32")
+        raise _bad(TAG_BITS_ALLOCATED, f"Bits Allocated {bits_allocated} is not 1, 8, 16 or 32")
     if not 1 <= bits_stored <= bits_allocated:
-        raise bad(TAG_BITS_STORED, f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
+        raise _bad(TAG_BITS_STORED, f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
     if pixel_representation not in (0, 1):
-        raise bad(TAG_PIXEL_REPRESENTATION,
+        raise _bad(TAG_PIXEL_REPRESENTATION,
                   f"Pixel Representation {pixel_representation} is not 0 or 1")
-    return PixelDescription(
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=spp,
-        bits_allocated=bits_allocated,
-        bits_stored=bits_stored,
-        pixel_representation=pixel_representation,
-        photometric_interpretation=photometric,
-        planar_configuration=planar,
-        number_of_frames=number_of_frames,
-        pixel_tag=pixel_tag,
-    )
+    # positional: a keyword call costs a third more
+    return PixelDescription(rows, columns, spp, bits_allocated, bits_stored,
+                            pixel_representation, photometric, planar, number_of_frames,
+                            pixel_tag)
 
 
 # YCbCr (full range, ITU-R BT.601) to RGB, as PS3.3 C.7.6.3.1.2 defines it and

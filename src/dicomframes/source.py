@@ -23,6 +23,8 @@ READ_BELOW_BYTES = 64 * 1024
 # A deflated data set is inflated in memory; refuse to grow past this.
 DEFAULT_MAX_INFLATED_BYTES = 1 << 32
 _INFLATE_STEP = 1 << 20
+# A closed source's buffer (shared: it is never released).
+_CLOSED = memoryview(b"")
 
 
 def _as_bytes_view(data: Any) -> memoryview:
@@ -58,11 +60,21 @@ class Source:
         path = os.fspath(source)
         fd = os.open(path, _OPEN_FLAGS)
         try:
-            size = os.fstat(fd).st_size
-            if size <= READ_BELOW_BYTES:
-                return cls(os.read(fd, size), path=path)
-            mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-            return cls(mapping, path=path, mapping=mapping)
+            try:
+                # The size by lseek, not fstat, which builds a stat_result: 2 us more on a
+                # cold open + one frame.
+                size = os.lseek(fd, 0, os.SEEK_END)
+                os.lseek(fd, 0, os.SEEK_SET)
+                if size > READ_BELOW_BYTES:
+                    mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+                    return cls(mapping, path=path, mapping=mapping)
+            except OSError:
+                # What lseek or mmap refuses (a pipe, a directory) is read as fstat sizes
+                # it, and fails as it did; a mapping refused for a large file, as it was.
+                size = os.fstat(fd).st_size
+                if size > READ_BELOW_BYTES:
+                    raise
+            return cls(os.read(fd, size), path=path)
         finally:
             os.close(fd)
 
@@ -119,7 +131,7 @@ class Source:
         if self.closed:
             return
         self.closed = True
-        buffer, self.buffer = self.buffer, memoryview(b"")
+        buffer, self.buffer = self.buffer, _CLOSED
         try:
             buffer.release()
         except BufferError:
