@@ -255,19 +255,27 @@ class RemoteSource(Source):
                     return
             start = page + 1
 
+    def extend_prefix(self, end: int) -> None:
+        """Make bytes [0, end) present, kept, as one range from 0 (one read of
+        what is missing from its end): a hold inside it is then covered by one
+        range, and the next extension starts where this one stopped."""
+        with self._lock:
+            start = max((r.end for r in self._ranges.values() if r.permanent and r.start == 0),
+                        default=0)
+        end = min(end, self.reader.size)
+        if end <= start:
+            return
+        self.fetch(start, end, permanent=True)
+        with self._lock:
+            self._ranges.pop((start, end), None)
+            self._ranges.pop((0, start), None)
+            self._ranges[(0, end)] = _Range(0, end, True)
+
     def fetch_everything(self) -> None:
         """Fetch every byte not fetched yet (one read from the end of the header)."""
         if self._everything:
             return
-        start = 0
-        for r in self._ranges.values():
-            if r.permanent and r.start == 0:
-                start = max(start, r.end)
-        self.fetch(start, self.reader.size, permanent=True)
-        with self._lock:  # one range from 0, so that any later hold is covered by it
-            self._ranges.pop((start, self.reader.size), None)
-            self._ranges.pop((0, start), None)
-            self._ranges[(0, self.reader.size)] = _Range(0, self.reader.size, True)
+        self.extend_prefix(self.reader.size)
         self._everything = True
 
     def prepare_completion(self, index: Any, single_frame: bool) -> Callable[[], None]:
@@ -469,23 +477,14 @@ def open_source(source: Any, *, storage_options: dict[str, Any] | None = None,
     try:
         size = reader.size
         fetched = min(header_block, size)
-        remote.fetch(0, fetched, permanent=True)
+        remote.extend_prefix(fetched)
         while True:
             end, tail = _header_end(reader, remote.buffer, fetched, max_depth)
             if end is not None:
                 break
-            grown = min(size, fetched * 2)
-            remote.fetch(fetched, grown, permanent=True)
-            # One range from 0: fetch_everything starts after it.
-            remote._ranges.pop((fetched, grown), None)
-            remote._ranges.pop((0, fetched), None)
-            remote._ranges[(0, grown)] = _Range(0, grown, True)
-            fetched = grown
-        if end > fetched:
-            remote.fetch(fetched, end, permanent=True)
-            remote._ranges.pop((fetched, end), None)
-            remote._ranges.pop((0, fetched), None)
-            remote._ranges[(0, end)] = _Range(0, end, True)
+            fetched = min(size, fetched * 2)
+            remote.extend_prefix(fetched)
+        remote.extend_prefix(end)
         if tail is not None:
             remote.fetch(*tail, permanent=True)
     except BaseException:
