@@ -188,7 +188,7 @@ def _check_present_in_order(source: NativeFrames | EncapsulatedFrames,
                  else next(k for k in selected if k >= low))
         source.check_present(first)  # raises its error
         return
-    if source.ts.key not in ("rle", "deflate"):
+    if not source.size_bounded:
         return
     for k in selected:  # stops at the first frame without fragments
         source.check_present(k)
@@ -663,7 +663,7 @@ class DicomFile:
         if out is not None:
             check_out(out, shape, output.dtype)
         elif (isinstance(source, EncapsulatedFrames) and count > 1 and
-              source.ts.key not in ("rle", "deflate") and not source.header_agrees(selected[0])):
+              not source.size_bounded and not source.header_agrees(selected[0])):
             # A tiny corrupt file must fail on its first frame, not on a giant allocation:
             # unless the first frame's codestream header vouches for the attributes (RLE
             # and deflate frames are bounded by their size in check_present), decode it

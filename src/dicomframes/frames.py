@@ -124,6 +124,9 @@ class NativeFrames:
 _MARKERS = {"j2k": StartMarker.J2K, "htj2k": StartMarker.J2K, "jpegls": StartMarker.JPEG,
             "jpeg": StartMarker.JPEG, "rle": StartMarker.RLE}
 TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
+# Codecs whose frames cannot decode to more than a bounded multiple of their size,
+# checked by EncapsulatedFrames.check_present before any output is allocated.
+SIZE_BOUNDED_CODECS = frozenset({"rle", "deflate"})
 
 
 class LocatedFrames(NamedTuple):
@@ -268,13 +271,18 @@ class EncapsulatedFrames:
     def view(self, k: int) -> None:
         return None
 
+    @property
+    def size_bounded(self) -> bool:
+        """Does check_present bound each frame's output by its size (RLE, deflate)?"""
+        return self.ts.key in SIZE_BOUNDED_CODECS
+
     def check_present(self, k: int) -> None:
         """Every located frame has its fragments (the scan or the walk checked
         them). RLE and deflate also bound the output before it is allocated: a
         PackBits run of 2 bytes gives at most 128, so an RLE frame decodes to at
         most 64 times its size; deflate gives at most 1032 bytes per byte."""
         key = self.ts.key
-        if key not in ("rle", "deflate"):
+        if key not in SIZE_BOUNDED_CODECS:
             return
         offsets, lengths = self.fragments_of(k)
         if key == "rle" and self.pixels.bits_allocated == 1:
@@ -300,8 +308,8 @@ class EncapsulatedFrames:
 
     def header_agrees(self, k: int) -> bool:
         """Does frame k's codestream header (JPEG SOFn, JPEG-LS SOF55, JPEG 2000
-        SIZ) agree with the Image Pixel attributes? Read without decoding; False
-        when it cannot tell, or for codecs whose output check_present bounds."""
+        SIZ, RLE header) agree with the Image Pixel attributes? Read without
+        decoding; False when it cannot tell (no decoder, no header reader)."""
         if self.no_decoder is not None:
             return False
         try:
