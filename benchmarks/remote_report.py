@@ -22,7 +22,7 @@ import numpy as np
 
 import dicomframes
 from benchmarks.inputs import inputs
-from dicomframes.testing import serve_ranges
+from dicomframes.testing import reencapsulate, serve_ranges
 
 
 def best(fn, runs: int) -> tuple[float, object]:
@@ -32,22 +32,6 @@ def best(fn, runs: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - start)
     return min(times), out
-
-
-def without_offset_table(data: bytes) -> bytes:
-    """`data` re-encapsulated with an empty Basic Offset Table (one fragment per frame)."""
-    import io
-
-    from pydicom import dcmread
-    from pydicom.encaps import encapsulate
-
-    from dicomframes.testing import dicom_bytes
-
-    with dicomframes.open(data) as f:
-        encoded = [bytes(f.encoded_frame(k)) for k in range(len(f))]
-    ds = dcmread(io.BytesIO(data))
-    ds.PixelData = encapsulate(encoded, has_bot=False)
-    return dicom_bytes(ds)
 
 
 def one_frame(label: str, data: bytes, runs: int) -> list[str]:
@@ -117,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---|---:|---:|---:|")
     for label in labels:
         data = Path(found[label].paths[0]).read_bytes()
-        for name, variant in ((label, data),
-                              (f"{label}, no offset table", without_offset_table(data))):
+        no_table = reencapsulate(data, offset_table="none")
+        for name, variant in ((label, data), (f"{label}, no offset table", no_table)):
             for row in one_frame(name, variant, args.runs):
                 print(row, flush=True)
     print(f"\n## A series through Dask ({args.series}, MB/s of decoded output, best of "

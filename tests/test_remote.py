@@ -11,7 +11,7 @@ import pytest
 import dicomframes
 from dicomframes import uids
 from dicomframes.remote import RangeNotSupportedError
-from dicomframes.testing import make_dicom, serve_ranges
+from dicomframes.testing import make_dicom, reencapsulate, serve_ranges
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -236,16 +236,7 @@ def test_values_after_the_pixel_data_are_fetched_first() -> None:
 def _refragment(data: bytes, per_frame: int) -> bytes:
     """`data` (encapsulated, one fragment per frame) with each frame split into
     `per_frame` fragments and no offset table: the start-marker rule places them."""
-    from pydicom import dcmread
-    from pydicom.encaps import encapsulate
-
-    from dicomframes.testing import dicom_bytes
-
-    with dicomframes.open(data) as f:
-        encoded = [bytes(f.encoded_frame(k)) for k in range(len(f))]
-    ds = dcmread(io.BytesIO(data))
-    ds.PixelData = encapsulate(encoded, fragments_per_frame=per_frame, has_bot=False)
-    return dicom_bytes(ds)
+    return reencapsulate(data, offset_table="none", fragments_per_frame=per_frame)
 
 
 def _walk_budget(data: bytes) -> tuple[int, int]:

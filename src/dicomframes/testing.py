@@ -51,6 +51,7 @@ __all__ = [
     "make_dicom",
     "native_pixel_data",
     "new_dataset",
+    "reencapsulate",
     "set_file_meta",
     "set_image_pixel",
     "uid",
@@ -106,22 +107,48 @@ def set_image_pixel(ds: Dataset, *, rows: int, columns: int, dtype: Any,
 
 
 def encapsulated_pixel_data(ds: Dataset, encoded: Sequence[bytes], *,
-                            offset_table: str = "basic") -> None:
-    """Pixel Data as encapsulated `encoded` frames, one fragment each, with a Basic
-    Offset Table (`offset_table` "basic"), an empty one plus an Extended Offset Table
-    ("extended"), or an empty one ("none")."""
+                            offset_table: str = "basic", fragments_per_frame: int = 1) -> None:
+    """Pixel Data as encapsulated `encoded` frames, `fragments_per_frame` fragments
+    each, with a Basic Offset Table (`offset_table` "basic"), an empty one plus an
+    Extended Offset Table ("extended", one fragment per frame), or an empty one
+    ("none"). An Extended Offset Table already in `ds` goes unless asked for."""
     frames = [bytes(frame) for frame in encoded]
     if offset_table == "extended":
+        if fragments_per_frame != 1:
+            raise ValueError("an Extended Offset Table here places one fragment per frame")
         value, offsets, lengths = encapsulate_extended(frames)
         ds.ExtendedOffsetTable = offsets
         ds.ExtendedOffsetTableLengths = lengths
     elif offset_table in ("basic", "none"):
-        value = encapsulate(frames, has_bot=offset_table == "basic")
+        value = encapsulate(frames, has_bot=offset_table == "basic",
+                            fragments_per_frame=fragments_per_frame)
+        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            if keyword in ds:
+                delattr(ds, keyword)
     else:
         raise ValueError(f"offset_table {offset_table!r}: 'basic', 'extended' or 'none'")
     ds.PixelData = value
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
+
+
+def reencapsulate(data: bytes, *, offset_table: str = "none",
+                  fragments_per_frame: int = 1) -> bytes:
+    """DICOM bytes `data` (encapsulated Pixel Data) written again with each frame's
+    codestream, as dicomframes locates it, in `fragments_per_frame` fragments and
+    `offset_table` (see :func:`encapsulated_pixel_data`); every other element kept."""
+    import io
+
+    from pydicom import dcmread
+
+    from .file import open as open_dicom
+
+    with open_dicom(data) as f:
+        encoded = [bytes(f.encoded_frame(k)) for k in range(len(f))]
+    ds = dcmread(io.BytesIO(data))
+    encapsulated_pixel_data(ds, encoded, offset_table=offset_table,
+                            fragments_per_frame=fragments_per_frame)
+    return dicom_bytes(ds)
 
 
 def make_dataset(arr: np.ndarray, *, syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
