@@ -476,6 +476,19 @@ def ct_small() -> Input:
     return make_input([get_testdata_file("CT_small.dcm")], "CT_small")
 
 
+def _native_ct_dataset(label: str, n: int, rows: int, cols: int, dtype: str):
+    """The data set (no Pixel Data yet) of a native multi-frame CT benchmark file with
+    Bits Stored 12; DATA_DIR made for it."""
+    from dicomframes import testing
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    ds = testing.new_dataset(sop_class=ENHANCED_CT, entropy=f"bench {label}")
+    testing.set_image_pixel(ds, rows=rows, columns=cols, dtype=dtype, frames=n, bits_stored=12)
+    ds.Modality, ds.Manufacturer = "CT", "dicomframes synthetic"
+    ds.PatientName, ds.PatientID = "Synthetic^Bench", "DCF-BENCH"
+    return ds
+
+
 def ct_500(force: bool = False) -> Input:
     """The 500-frame native file, written frame by frame (never whole in memory)."""
     from dicomframes import testing
@@ -483,13 +496,8 @@ def ct_500(force: bool = False) -> Input:
     n, rows, cols = 500, 512, 512
     path = DATA_DIR / f"ct_{n}x{rows}x{cols}_u16_{VERSION}.dcm"
     if force or not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        ds = testing.new_dataset(sop_class=ENHANCED_CT, entropy="bench ct_500")
-        testing.set_image_pixel(ds, rows=rows, columns=cols, dtype="uint16", frames=n,
-                                bits_stored=12)
+        ds = _native_ct_dataset("ct_500", n, rows, cols, "uint16")
         ds.ImageType = ["DERIVED", "PRIMARY", "AXIAL", "NONE"]
-        ds.Modality, ds.Manufacturer = "CT", "dicomframes synthetic"
-        ds.PatientName, ds.PatientID = "Synthetic^Bench", "DCF-BENCH"
         ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = "-1024", "1", "HU"
         testing.write_frames(ds, big_frames(n, rows, cols), path)
     return make_input([path], "ct_500", encoder="dicomframes.testing.write_frames")
@@ -508,12 +516,7 @@ def ct_300(force: bool = False) -> Input:
     n, rows, cols = 300, 512, 512
     path = DATA_DIR / f"ct_{n}x{rows}x{cols}_i16_bs12_{VERSION}.dcm"
     if force or not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        ds = testing.new_dataset(sop_class=ENHANCED_CT, entropy="bench ct_300")
-        testing.set_image_pixel(ds, rows=rows, columns=cols, dtype="int16", frames=n,
-                                bits_stored=12)
-        ds.Modality, ds.Manufacturer = "CT", "dicomframes synthetic"
-        ds.PatientName, ds.PatientID = "Synthetic^Bench", "DCF-BENCH"
+        ds = _native_ct_dataset("ct_300", n, rows, cols, "int16")
         for keyword, value in CT_EXTRA:
             setattr(ds, keyword, value)
         with ProcessPoolExecutor() as pool:

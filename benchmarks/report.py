@@ -29,6 +29,7 @@ minimums); nothing fails on timing.  The load average is printed: rerun when it 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shlex
@@ -435,13 +436,8 @@ def batches_report(args) -> None:
             # decoded twice in a row from warm caches. The first batch is checked.
             expected = truth[:size] if truth is not None else None
             batches = [list(range(b, b + size)) for b in range(0, len(f) - size + 1, size)]
-
-            def call(t: int, calls: dict = {1: 0, 2: 0}, batches=batches):  # noqa: B006
-                indices = batches[calls[t] % len(batches)]
-                calls[t] += 1
-                return f.frames(indices, threads=t)
-
-            fns = {t: (lambda t=t, call=call: call(t)) for t in (1, 2)}
+            fns = {t: (lambda t=t, next_batch=itertools.cycle(batches).__next__:
+                       f.frames(next_batch(), threads=t)) for t in (1, 2)}
             timings = {t: Timing() for t in fns}
 
             def check(t, out, expected=expected):
