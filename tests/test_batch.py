@@ -8,6 +8,11 @@
   by position, and leaves no pool thread running; a decode that itself asks for threads
   inside a pool thread runs serially instead of deadlocking.
 * The pool is created once and reused, grows on demand, and is replaced in a forked child.
+* The codecs of the C batch decoder (RLE, JPEG-LS, JPEG 2000, JPEG) decode a batch wholly
+  in C (the Python pool is not used), equal frame by frame at every thread count and batch
+  size, raise the first failing frame's error with every frame before it decoded (an
+  unlocatable frame included), serve many calling threads at once, and work in a forked
+  child. tests/test_pool.py runs the C pool itself under ThreadSanitizer.
 * The allocation guard: a batch is decoded wholly in parallel when the first frame's
   codestream header agrees with the attributes; otherwise (a tiny file of garbage frames
   claiming huge ones) the first frame is decoded alone, and fails, before the output of
@@ -54,6 +59,9 @@ def test_threads_equal_serial(corpus_entry, corpus_dir):
             out = np.full_like(expected, 7)
             assert f.frames(out=out, threads=threads) is out
             np.testing.assert_array_equal(out, expected, err_msg=f"out=, threads={threads}")
+        # as stored (YBR_FULL JPEG: the C batch for what it can serve, else frame by frame)
+        stored = np.stack([np.array(f.frame(k, as_rgb=False)) for k in range(len(f))])
+        np.testing.assert_array_equal(f.frames(threads=2, as_rgb=False), stored)
 
 
 def test_indices_like_numpy(corpus_file):
@@ -249,3 +257,166 @@ def test_stress_shared_files_random_requests(corpus_file):
     for f in files:
         f.close()
     assert not errors, errors[0]
+
+
+BATCH_SYNTAXES = {"rle": RLE, "jpegls": "1.2.840.10008.1.2.4.80",
+                  "j2k": "1.2.840.10008.1.2.4.90", "jpeg": "1.2.840.10008.1.2.4.57"}
+_ENCODERS = {"jpegls": "jpeg_ls", "j2k": "openjpeg", "jpeg": "imagecodecs"}
+
+
+def _batch_file(codec: str, frames: int = 9) -> bytes:
+    pytest.importorskip(_ENCODERS.get(codec, "pydicom"))
+    arr = np.random.default_rng(len(codec)).integers(0, 4096, (frames, 64, 48), dtype=np.uint16)
+    if codec != "jpeg":
+        return make_dicom(arr, frames=frames, compress=BATCH_SYNTAXES[codec])
+    # pydicom writes no lossless JPEG: imagecodecs' encoder does (SOF3)
+    from dicomframes.testing import dicom_bytes, make_dataset
+
+    import imagecodecs
+
+    encoded = [imagecodecs.ljpeg_encode(frame, bitspersample=12) for frame in arr]
+    ds = make_dataset(arr, frames=frames, syntax=BATCH_SYNTAXES[codec], encoded=encoded)
+    return dicom_bytes(ds)
+
+
+@pytest.fixture
+def no_python_pool(monkeypatch):
+    """The batch must not go frame by frame through the Python pool."""
+    import dicomframes.file
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("decoded frame by frame on the Python pool")
+
+    monkeypatch.setattr(dicomframes.file, "run_parallel", refuse)
+
+
+@pytest.mark.parametrize("codec", sorted(BATCH_SYNTAXES))
+def test_c_batch_equals_frame_by_frame(codec, no_python_pool):
+    with dicomframes.open(_batch_file(codec)) as f:
+        expected = one_by_one(f)
+        n = len(f)
+        for threads in (1, 2, 3, 8, 300):
+            for picks in ([4], [0, n - 1], list(range(n)), [3, 3, 1, -1, 5, 0, 2]):
+                np.testing.assert_array_equal(f.frames(picks, threads=threads),
+                                              expected[picks], err_msg=f"{threads} {picks}")
+            out = np.full_like(expected, 7)
+            assert f.frames(out=out, threads=threads) is out
+            np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_c_batch_failure_leaves_the_frames_before_it_decoded(threads):
+    f = dicomframes.open(corrupt_rle_file(30, {11, 12, 23}))
+    out = np.full((30, 8, 8), 5, np.uint8)
+    with pytest.raises(DicomFramesError) as info:
+        f.frames(out=out, threads=threads)
+    assert info.value.frame == 11 and "frame 11" in str(info.value), str(info.value)
+    assert np.all(out[:11] == 0)
+    with pytest.raises(DicomFramesError) as info:  # in the order asked for
+        f.frames([29, 23, 12, 0], threads=threads)
+    assert info.value.frame == 23
+
+
+@pytest.mark.parametrize("bad_frame", [None, 2])
+def test_c_batch_unlocatable_frame_comes_after_the_frames_before_it(bad_frame, monkeypatch):
+    f = dicomframes.open(corrupt_rle_file(8, {bad_frame} if bad_frame is not None else set()))
+    source = f._frames()
+    encoded = source.encoded
+
+    def unlocatable(k):
+        if k == 5:
+            raise DicomFramesError("frame 5 cannot be located", frame=5)
+        return encoded(k)
+
+    monkeypatch.setattr(source, "encoded", unlocatable)
+    out = np.full((8, 8, 8), 5, np.uint8)
+    with pytest.raises(DicomFramesError) as info:
+        f.frames(out=out, threads=2)
+    if bad_frame is None:
+        assert info.value.frame == 5
+        assert np.all(out[:5] == 0)
+    else:
+        assert info.value.frame == bad_frame
+        assert np.all(out[:bad_frame] == 0)
+
+
+def test_c_batches_from_many_threads_at_once(no_python_pool):
+    """Most callers find the C pool busy and decode their batch alone."""
+    files = [dicomframes.open(_batch_file("rle", frames=12)),
+             dicomframes.open(corrupt_rle_file(12, {7}))]
+    expected = one_by_one(files[0])
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6, timeout=60)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            barrier.wait()
+            for _ in range(150):
+                picks = [rng.randrange(12) for _ in range(rng.randrange(1, 9))]
+                threads = rng.choice([1, 2, 3, 8])
+                if rng.random() < 0.2:
+                    bad = [p for p in picks if p == 7]
+                    try:
+                        files[1].frames(picks, threads=threads)
+                        assert not bad, "frame 7 should fail"
+                    except DicomFramesError as exc:
+                        assert bad and exc.frame == 7, str(exc)
+                else:
+                    np.testing.assert_array_equal(files[0].frames(picks, threads=threads),
+                                                  expected[picks])
+        except BaseException as exc:  # collected: pytest sees only the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=worker, args=(seed,)) for seed in range(6)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_c_pool_works_in_a_forked_child():
+    f = dicomframes.open(_batch_file("rle", frames=12))
+    expected = f.frames(threads=2)  # the C pool's threads exist in the parent
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: they do not exist here; a batch must neither hang nor fail
+        ok = False
+        try:
+            ok = all(np.array_equal(f.frames(threads=t), expected) for t in (2, 3, 2))
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+
+
+def test_decode_batch_arguments():
+    from dicomframes import _codecs
+
+    f = dicomframes.open(_batch_file("rle", frames=3))
+    frames = [f.encoded_frame(k) for k in range(3)]
+    spec = (64, 48, 1, 16, 16, 0, "MONOCHROME2")
+    out = np.zeros((3, 64, 48), np.uint16)
+    assert _codecs.decode_batch("rle", frames, out, *spec, 2) is None
+    np.testing.assert_array_equal(out, one_by_one(f))
+    assert _codecs.decode_batch("rle", [], np.zeros(0, np.uint16), *spec) is None
+    with pytest.raises(DicomFramesError, match="no batch decoder"):
+        _codecs.decode_batch("deflate", frames, out, *spec)
+    with pytest.raises(DicomFramesError, match="whole number"):
+        _codecs.decode_batch("rle", frames, np.zeros(3 * 64 * 48 * 2 + 1, np.uint8),
+                             *spec)
+    with pytest.raises(DicomFramesError):  # 2 frames' worth of output for 3 frames
+        _codecs.decode_batch("rle", frames, np.zeros((2, 64, 48), np.uint16), *spec)
+    with pytest.raises(DicomFramesError):
+        _codecs.decode_batch("rle", frames, out, *spec, 0)
+    with pytest.raises(TypeError):
+        _codecs.decode_batch("rle", frames, out[:, ::2], *spec)
+    failure = _codecs.decode_batch("rle", [frames[0], b"\x63" + bytes(63), frames[2]],
+                                   out, *spec, 2)
+    assert failure is not None and failure[0] == 1
+    assert isinstance(failure[1], DicomFramesError)

@@ -18,6 +18,8 @@ left out of the round trips and its behaviour is pinned in a test of its own:
   image; streams that keep the previous line are refused or decoded wrongly.
 * A RESET other than 64 sends CharLS to a generic codec that handles ILV 2 with more than
   one component wrongly, and that with an LSE MAXVAL below 2**P - 1 decodes neither coding.
+* RESET is kept in 8 bits: RESET 257 acts as 1 (round trips with a RESET above 255 are
+  judged by our own decoder instead).
 * In ILV 2 a run interruption codes every component as RItype 0 (context 365, Px = Rb).
 * Bytes other than 0xFF fill bytes between the last scan and EOI are refused, and so is a
   stream without EOI.
@@ -51,9 +53,21 @@ SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
 LAYOUTS = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 3), (1, 4), (2, 1), (2, 3), (2, 4)]
 
 
-def check_roundtrip(arr: np.ndarray, near: int = 0, **kw) -> bytes:
+def ours_decode(data: bytes, arr: np.ndarray) -> np.ndarray:
+    """Our decoder (dicomframes), for streams CharLS decodes wrongly."""
+    from dicomframes import _codecs
+
+    samples = arr.shape[2] if arr.ndim == 3 else 1
+    out = np.zeros(arr.shape, np.uint16)
+    _codecs.decode_jls(data, out, arr.shape[0], arr.shape[1], samples, 16, 16, 0,
+                       "RGB" if samples == 3 else "MONOCHROME2")
+    return out
+
+
+def check_roundtrip(arr: np.ndarray, near: int = 0, *, ours: bool = False, **kw) -> bytes:
+    """Encode `arr`, decode with CharLS (or with our decoder: `ours`), compare."""
     data = encode(arr, near=near, **kw)
-    out = decode(data)
+    out = ours_decode(data, arr) if ours else decode(data)
     assert out.shape == arr.shape
     diff = np.abs(out.astype(np.int64) - arr.astype(np.int64))
     assert int(diff.max()) <= near
@@ -100,7 +114,8 @@ def test_roundtrip_preset_parameters(case, data):
     assume(t[0] <= t[1] <= t[2])
     if kw["interleave"] == 2 and arr.ndim == 3:
         assume(given_["reset"] in (None, 0, 64))  # CharLS: see test_charls_ilv2_custom_reset
-    check_roundtrip(arr, **kw, **given_)
+    # CharLS keeps RESET in 8 bits (test_charls_reset_above_255): our decoder judges those
+    check_roundtrip(arr, **kw, **given_, ours=(given_["reset"] or 0) > 255)
 
 
 @SETTINGS
@@ -279,6 +294,20 @@ def test_charls_ilv2_custom_reset(reset):
     assert _decodes_to(encode(arr, interleave=2, precision=8, reset=64), arr)
     assert _decodes_to(encode(arr, interleave=1, precision=8, reset=reset), arr)
     assert not _decodes_to(encode(arr, interleave=2, precision=8, reset=reset), arr)
+
+
+def test_charls_reset_above_255():
+    """CharLS 2.4.1 keeps RESET in 8 bits: RESET 257 acts as 1, 258 as 2, and the counts
+    are halved after every sample, so a 3 x 4 image that RESET 256, 300 or none decodes
+    right comes out wrong (hypothesis found it). Our decoder decodes every one right."""
+    arr = np.array([[659, 659, 659, 659], [659, 659, 659, 659], [722, 659, 659, 596]],
+                   dtype=np.uint16)
+    for reset in (None, 255, 256, 300, 511, 1023):
+        assert _decodes_to(encode(arr, interleave=0, precision=10, reset=reset), arr), reset
+    for reset in (257, 258, 513, 769):
+        stream = encode(arr, interleave=0, precision=10, reset=reset)
+        assert not _decodes_to(stream, arr), reset
+        assert np.array_equal(ours_decode(stream, arr), arr), reset
 
 
 def test_charls_custom_reset_with_lower_maxval():

@@ -96,3 +96,24 @@ cdef extern from "dcf_config.h" nogil:
     const char *dcf_dct12_variant()
     const char *dcf_rle_variant()
     const char *dcf_cpu_features()
+
+
+cdef extern from "dcf_batch.h" nogil:
+    ctypedef enum dcf_batch_codec:
+        DCF_BATCH_RLE
+        DCF_BATCH_JLS
+        DCF_BATCH_J2K
+        DCF_BATCH_JPEG
+
+    ctypedef struct dcf_batch_source:
+        const uint8_t *data
+        size_t size
+
+    dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frames,
+                                size_t count, const dcf_frame_spec *spec, uint8_t *dst,
+                                size_t frame_size, unsigned threads, int codec_threads,
+                                int to_rgb, size_t *failed, dcf_error *err)
+
+
+cdef extern from "dcf_pool.h" nogil:
+    void dcf_pool_prewake(unsigned workers)

@@ -4,10 +4,13 @@ from typing import Any, Final, SupportsIndex, TypedDict
 from numpy.typing import NDArray
 from typing_extensions import Buffer, TypeAlias
 
+from dicomframes.errors import DicomFramesError
+
 # Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
 _Bytes: TypeAlias = Buffer | NDArray[Any]
 
 PHOTOMETRIC: Final[dict[str, int]]
+BATCH_CODECS: Final[dict[str, int]]
 
 class _JpegInfo(TypedDict):
     sof: int
@@ -75,3 +78,11 @@ def decode_jpeg(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: Supports
                 bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                 photometric: str | SupportsIndex, planar_configuration: SupportsIndex = 0,
                 as_rgb: bool = True, reduce: SupportsIndex = 0) -> bool: ...
+def decode_batch(codec: str, frames: list[_Bytes], out: _Bytes, rows: SupportsIndex,
+                 columns: SupportsIndex, samples_per_pixel: SupportsIndex,
+                 bits_allocated: SupportsIndex, bits_stored: SupportsIndex,
+                 pixel_representation: SupportsIndex, photometric: str | SupportsIndex,
+                 threads: SupportsIndex = 1, codec_threads: SupportsIndex = 1,
+                 planar_configuration: SupportsIndex = 0,
+                 as_rgb: bool = True) -> tuple[int, DicomFramesError] | None: ...
+def prewake(workers: SupportsIndex) -> None: ...

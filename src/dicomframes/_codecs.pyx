@@ -12,6 +12,7 @@ is released for the whole decode. Failures raise a
 from cpython.buffer cimport (
     PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer,
 )
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport uint8_t
 
 from dicomframes._capi cimport (
@@ -20,6 +21,10 @@ from dicomframes._capi cimport (
 
 # Stands in for the data pointer of an empty source, which a memoryview lacks.
 cdef const unsigned char EMPTY[1]
+
+# codec key (TransferSyntax.codec) -> the batch decoder of csrc/dcf_batch.h
+BATCH_CODECS = {"rle": DCF_BATCH_RLE, "jpegls": DCF_BATCH_JLS, "j2k": DCF_BATCH_J2K,
+                "htj2k": DCF_BATCH_J2K, "jpeg": DCF_BATCH_JPEG}
 
 cdef enum codec_kind:
     CODEC_RLE
@@ -307,3 +312,78 @@ def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
            <int>checked(reduce, "reduce", 0, DCF_JPEG8_MAX_REDUCE), 1, 1 if as_rgb else 0,
            &colour_done)
     return bool(colour_done)
+
+
+def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
+                 bits_allocated, bits_stored, pixel_representation, photometric,
+                 threads=1, codec_threads=1, planar_configuration=0, as_rgb=True):
+    """Decode ``frames[i]`` (bytes-likes, codec one of :data:`BATCH_CODECS`)
+    into ``out[i]`` for every i, on up to `threads` C threads (the caller's
+    included) with the GIL released throughout: `out` is a writable
+    C-contiguous buffer of ``len(frames)`` frames. `codec_threads` reaches
+    J2K/HTJ2K, `as_rgb` JPEG (as for :func:`decode_jpeg`: a frame it leaves
+    unconverted stays so). Returns None, or ``(i, error)`` for the lowest
+    failing position i (no position after a failure is started; frames
+    before it are decoded)."""
+    cdef dcf_frame_spec spec
+    cdef dcf_batch_codec kind
+    cdef Py_buffer view
+    cdef Py_buffer *sources = NULL
+    cdef dcf_batch_source *located = NULL
+    cdef Py_ssize_t count = len(frames), held = 0, i
+    cdef size_t failed = 0, frame_size
+    cdef unsigned thread_count = <unsigned>checked(threads, "threads", 1, 1 << 16)
+    cdef int codec_thread_count = <int>checked(codec_threads, "codec threads", 1, 1024)
+    cdef int to_rgb = 1 if as_rgb else 0
+    cdef dcf_error err
+    cdef dcf_status status
+    try:
+        kind = BATCH_CODECS[codec]
+    except KeyError:
+        raise argument_error(f"no batch decoder for codec {codec!r}") from None
+    fill_spec(&spec, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+              pixel_representation, photometric, planar_configuration)
+    try:
+        PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    except (BufferError, TypeError, ValueError) as exc:
+        raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
+    try:
+        if count == 0:
+            return None
+        if view.len % count:
+            raise argument_error(f"out holds {view.len} bytes, not a whole number of "
+                                 f"{count} frames")
+        frame_size = <size_t>(view.len // count)
+        dcf_error_clear(&err)
+        if dcf_frame_spec_check(&spec, frame_size, &err) != DCF_OK:
+            raise error_from(&err)
+        sources = <Py_buffer *>PyMem_Malloc(count * sizeof(Py_buffer))
+        located = <dcf_batch_source *>PyMem_Malloc(count * sizeof(dcf_batch_source))
+        if sources == NULL or located == NULL:
+            raise MemoryError()
+        for i in range(count):
+            PyObject_GetBuffer(frames[i], &sources[i], PyBUF_C_CONTIGUOUS)
+            held += 1
+            located[i].data = <const uint8_t *>sources[i].buf if sources[i].len else EMPTY
+            located[i].size = <size_t>sources[i].len
+        with nogil:
+            status = dcf_batch_decode(kind, located, <size_t>count, &spec,
+                                      <uint8_t *>view.buf, frame_size, thread_count,
+                                      codec_thread_count, to_rgb, &failed, &err)
+        if status != DCF_OK:
+            return (<Py_ssize_t>failed, error_from(&err))
+        return None
+    finally:
+        for i in range(held):
+            PyBuffer_Release(&sources[i])
+        PyMem_Free(sources)
+        PyMem_Free(located)
+        PyBuffer_Release(&view)
+
+
+def prewake(workers):
+    """Ask up to ``workers - 1`` sleeping threads of the C pool to wake, as a
+    batch is about to come (their wake-up overlaps the caller's preparation)."""
+    cdef unsigned count = <unsigned>checked(workers, "workers", 0, 1 << 16)
+    with nogil:
+        dcf_pool_prewake(count)

@@ -649,6 +649,8 @@ class DicomFile:
         workers = resolve_threads(threads)
         output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
         source = output.source
+        if workers > 1 and output.plain and isinstance(source, EncapsulatedFrames):
+            source.prewake(workers)
         if indices is None:
             selected: Sequence[int] = range(self.number_of_frames)
         else:
@@ -675,6 +677,9 @@ class DicomFile:
             start = 1
         else:
             out = np.empty(shape, output.dtype)
+        if output.plain and isinstance(source, EncapsulatedFrames) and source.decode_batch(
+                selected[start:], out[start:], workers, codec_threads, output.as_rgb):
+            return out
         target = out
 
         def decode(position: int) -> None:

@@ -8,7 +8,7 @@ that each later request is one C call.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -127,6 +127,9 @@ TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
 # Codecs whose frames cannot decode to more than a bounded multiple of their size,
 # checked by EncapsulatedFrames.check_present before any output is allocated.
 SIZE_BOUNDED_CODECS = frozenset({"rle", "deflate"})
+# Codecs that EncapsulatedFrames.decode_batch decodes in C (the keys of
+# _codecs.BATCH_CODECS, named here so that checking one needs no import).
+BATCH_CODECS = frozenset({"rle", "jpegls", "j2k", "htj2k", "jpeg"})
 
 
 class LocatedFrames(NamedTuple):
@@ -340,9 +343,56 @@ class EncapsulatedFrames:
         try:
             self.decode_frame(data, target, self.pixels, reduce, threads, as_rgb)
         except DicomFramesError as exc:
-            offset = self.fragment_offset(k)
-            raise in_context(exc, f"frame {k} ({self.ts.name}, fragment at offset {offset})",
-                             tag=TAG_PIXEL_DATA, offset=offset, frame=k) from None
+            raise self._frame_error(k, exc) from None
+
+    def _frame_error(self, k: int, exc: DicomFramesError) -> DicomFramesError:
+        """A codec's error as frame k's: with the frame, its fragment and offset."""
+        offset = self.fragment_offset(k)
+        return in_context(exc, f"frame {k} ({self.ts.name}, fragment at offset {offset})",
+                          tag=TAG_PIXEL_DATA, offset=offset, frame=k)
+
+    def prewake(self, threads: int) -> None:
+        """A batch of this codec is coming: wake the C pool's threads now."""
+        if self.ts.key in BATCH_CODECS:
+            from . import _codecs
+
+            _codecs.prewake(threads)
+
+    def decode_batch(self, selected: Sequence[int], out: np.ndarray, threads: int,
+                     codec_threads: int, as_rgb: bool = True) -> bool:
+        """Decode frames `selected` into ``out[0]``, ``out[1]``... as
+        :meth:`decode_into` does, all in C on up to `threads` threads with no
+        Python between frames (csrc/dcf_batch.h). The error raised is the first
+        failing frame's, as frame by frame. False, with nothing done, where the
+        batch decoder cannot serve: other codecs, and YBR_FULL JPEG to be shown
+        as RGB (our own JPEG decoder leaves that conversion to Python)."""
+        key = self.ts.key
+        if key not in BATCH_CODECS or self.no_decoder is not None:
+            return False
+        p = self.pixels
+        if key == "jpeg" and as_rgb and p.is_ybr_full:
+            return False
+        from . import _codecs
+
+        frames: list[Any] = []  # memoryviews of the mapping, bytes where gathered
+        unlocated: DicomFramesError | None = None
+        for k in selected:
+            try:
+                frames.append(self.encoded(k))
+            except DicomFramesError as exc:  # raised after the frames before it are decoded
+                unlocated = exc
+                break
+        failure = _codecs.decode_batch(
+            key, frames, out[:len(frames)], p.rows, p.columns, p.samples_per_pixel,
+            p.bits_allocated, p.bits_stored, p.pixel_representation,
+            p.photometric_interpretation, threads, codec_threads,
+            as_rgb=as_rgb or not p.is_ybr_full)
+        if failure is not None:
+            position, error = failure
+            raise self._frame_error(selected[position], error) from None
+        if unlocated is not None:
+            raise unlocated
+        return True
 
 
 Decoder = Callable[[Any, np.ndarray, PixelDescription, int, int, bool], None]

@@ -39,7 +39,7 @@ import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
 from functools import partial
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from . import _scan
 from ._core import FLAG_BIG_ENDIAN, FLAG_ENCAPSULATED, Encoding
@@ -415,6 +415,12 @@ class _RemoteEncapsulatedFrames(EncapsulatedFrames):
                 with self.remote.hold(start, end):
                     return super().fragments_of(k)
         return super().fragments_of(k)
+
+    def decode_batch(self, selected: Sequence[int], out: Any, threads: int,
+                     codec_threads: int, as_rgb: bool = True) -> bool:
+        # Gathering every frame first would fetch them one after another: the
+        # frame-by-frame path fetches and decodes on each thread at once.
+        return False
 
     def encoded(self, k: int) -> bytes:
         offsets, lengths = self.fragments_of(k)
