@@ -420,3 +420,36 @@ def test_decode_batch_arguments():
                                    out, *spec, 2)
     assert failure is not None and failure[0] == 1
     assert isinstance(failure[1], DicomFramesError)
+
+
+def test_c_batch_runs_in_chunks_that_ctrl_c_stops(monkeypatch):
+    """The calling thread is in C for a whole chunk of the batch: Ctrl-C (seen by Python
+    only between bytecodes) stops the batch after the chunk in flight, not after all."""
+    import _thread
+
+    from dicomframes import _codecs
+
+    f = dicomframes.open(make_dicom(np.arange(200 * 16, dtype=np.uint8).reshape(200, 4, 4),
+                                    frames=200, compress=RLE))
+    expected = one_by_one(f)
+    real = _codecs.decode_batch
+    calls: list[int] = []
+
+    def counting(codec, frames, *args, **kwargs):
+        calls.append(len(frames))
+        return real(codec, frames, *args, **kwargs)
+
+    monkeypatch.setattr(_codecs, "decode_batch", counting)
+    np.testing.assert_array_equal(f.frames(threads=2), expected)
+    assert len(calls) > 1 and sum(calls) == 200
+
+    def interrupted(codec, frames, *args, **kwargs):
+        result = counting(codec, frames, *args, **kwargs)
+        _thread.interrupt_main()  # as a SIGINT arriving while the chunk was decoded
+        return result
+
+    calls.clear()
+    monkeypatch.setattr(_codecs, "decode_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        f.frames(threads=2)
+    assert len(calls) == 1

@@ -39,26 +39,32 @@ def _openjpeg_flags() -> list[str]:
     return out
 
 
+# `make asan` preloads ASan into the interpreter: a TSan program must not inherit it
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
+
+
 def test_pool_and_batch_under_thread_sanitizer(tmp_path):
     cc = _compiler()
     probe = tmp_path / "probe.c"
     probe.write_text("int main(void) { return 0; }\n")
-    if subprocess.run([cc, "-fsanitize=thread", str(probe), "-o", str(tmp_path / "probe")],
-                      capture_output=True).returncode:
+    built = subprocess.run([cc, "-fsanitize=thread", str(probe), "-o", str(tmp_path / "probe")],
+                           capture_output=True, env=CLEAN_ENV)
+    if built.returncode or subprocess.run([str(tmp_path / "probe")], env=CLEAN_ENV).returncode:
         pytest.skip(f"{cc} cannot build with -fsanitize=thread")
     common = ["-std=c11", "-D_GNU_SOURCE", "-g", "-O1", f"-I{CSRC}", *_openjpeg_flags()]
     objects = []
     for source in sorted(CSRC.glob("*.c")):
         obj = tmp_path / (source.stem + ".o")
         flags = ["-fsanitize=thread"] if source.name in SANITIZED else []
-        subprocess.run([cc, *common, *flags, "-c", str(source), "-o", str(obj)], check=True)
+        subprocess.run([cc, *common, *flags, "-c", str(source), "-o", str(obj)], check=True,
+                       env=CLEAN_ENV)
         objects.append(str(obj))
     exe = tmp_path / "stress_pool"
     subprocess.run([cc, *common, "-fsanitize=thread", str(ROOT / "tests/c/stress_pool.c"),
                     *objects, "-lopenjp2", "-ljpeg", "-lz", "-ldl", "-lpthread", "-o", str(exe)],
-                   check=True)
+                   check=True, env=CLEAN_ENV)
     # halt_on_error: a data race fails the run instead of being printed and forgotten
-    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    env = dict(CLEAN_ENV, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "ok", (
         result.returncode, result.stdout[-2000:], result.stderr[-4000:])

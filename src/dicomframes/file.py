@@ -649,12 +649,13 @@ class DicomFile:
         workers = resolve_threads(threads)
         output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
         source = output.source
-        if workers > 1 and output.plain and isinstance(source, EncapsulatedFrames):
-            source.prewake(workers)
         if indices is None:
             selected: Sequence[int] = range(self.number_of_frames)
         else:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
+        if workers > 1 and output.plain and isinstance(source, EncapsulatedFrames):
+            # the C pool's threads wake while the output is checked and allocated
+            source.prewake(min(workers, len(selected)))
         _check_present_in_order(source, selected)  # before allocating for them all
         if isinstance(source, NativeFrames) and output.plain:
             return _native_frames(source, selected, out, workers)

@@ -374,24 +374,29 @@ class EncapsulatedFrames:
             return False
         from . import _codecs
 
-        frames: list[Any] = []  # memoryviews of the mapping, bytes where gathered
-        unlocated: DicomFramesError | None = None
-        for k in selected:
-            try:
-                frames.append(self.encoded(k))
-            except DicomFramesError as exc:  # raised after the frames before it are decoded
-                unlocated = exc
-                break
-        failure = _codecs.decode_batch(
-            key, frames, out[:len(frames)], p.rows, p.columns, p.samples_per_pixel,
-            p.bits_allocated, p.bits_stored, p.pixel_representation,
-            p.photometric_interpretation, threads, codec_threads,
-            as_rgb=as_rgb or not p.is_ybr_full)
-        if failure is not None:
-            position, error = failure
-            raise self._frame_error(selected[position], error) from None
-        if unlocated is not None:
-            raise unlocated
+        # In chunks: the calling thread is in C for a whole chunk, and Ctrl-C (which
+        # Python sees only between bytecodes) must not wait for a thousand frames.
+        step = max(64, 32 * threads)
+        for begin in range(0, len(selected), step):
+            chunk = selected[begin:begin + step]
+            frames: list[Any] = []  # memoryviews of the mapping, bytes where gathered
+            unlocated: DicomFramesError | None = None
+            for k in chunk:
+                try:
+                    frames.append(self.encoded(k))
+                except DicomFramesError as exc:  # raised once the frames before it are done
+                    unlocated = exc
+                    break
+            failure = _codecs.decode_batch(
+                key, frames, out[begin:begin + len(frames)], p.rows, p.columns,
+                p.samples_per_pixel, p.bits_allocated, p.bits_stored, p.pixel_representation,
+                p.photometric_interpretation, threads, codec_threads,
+                as_rgb=as_rgb or not p.is_ybr_full)
+            if failure is not None:
+                position, error = failure
+                raise self._frame_error(chunk[position], error) from None
+            if unlocated is not None:
+                raise unlocated
         return True
 
 
