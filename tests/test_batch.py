@@ -196,23 +196,40 @@ def test_nested_parallel_calls_run_serially_in_pool_threads():
         np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_pool_replaced_in_forked_child():
-    f = dicomframes.open(file_bytes(frames=8))
-    expected = f.frames(threads=2)
+def in_forked_child(check, timeout: float = 60) -> bool:
+    """``check()`` run in a forked child: its answer, or False when it raised or did not
+    answer within `timeout` seconds (a hang: the child is killed)."""
+    import select
+    import signal
+
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child: the parent's pool threads do not exist here
+    if pid == 0:
         ok = False
         try:
-            ok = batch._pool is None and np.array_equal(f.frames(threads=2), expected)
+            ok = bool(check())
         finally:
             os.write(write, b"1" if ok else b"0")
             os._exit(0)
     os.close(write)
-    answer = os.read(read, 1)
-    os.waitpid(pid, 0)
-    assert answer == b"1"
+    try:
+        ready, _, _ = select.select([read], [], [], timeout)
+        answer = os.read(read, 1) if ready else b""
+    finally:
+        os.close(read)
+        if not answer:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return answer == b"1"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_pool_replaced_in_forked_child():
+    f = dicomframes.open(file_bytes(frames=8))
+    expected = f.frames(threads=2)
+    # the parent's pool threads do not exist in the child
+    assert in_forked_child(lambda: batch._pool is None and
+                           np.array_equal(f.frames(threads=2), expected))
 
 
 # file -> how often it is picked (the one HTJ2K file of the corpus is a large RGB frame)
@@ -221,42 +238,54 @@ STRESS = {"emri_small_RLE.dcm": 10, "emri_small_jpeg_ls_lossless.dcm": 10,
           "emri_small.dcm": 10, "emri_small_big_endian.dcm": 10, "SC_rgb_rle_2frame.dcm": 10}
 
 
-def test_stress_shared_files_random_requests(corpus_file):
-    files = [dicomframes.open(corpus_file(name)) for name in STRESS]
-    serial = [one_by_one(f) for f in files]
-    weights = list(STRESS.values())
+def run_threads(worker, count: int) -> None:
+    """``worker(seed)`` on `count` threads started together; the first error is raised
+    here once all have stopped (pytest sees only the main thread)."""
     errors: list[BaseException] = []
-    barrier = threading.Barrier(8, timeout=60)
+    barrier = threading.Barrier(count, timeout=60)
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
+    def run(seed: int) -> None:
         try:
             barrier.wait()
-            for _ in range(200):
-                which = rng.choices(range(len(files)), weights=weights)[0]
-                f, expected = files[which], serial[which]
-                kind = rng.choices((0, 1, 2), weights=(6, 3, 1))[0]
-                if kind == 0:
-                    k = rng.randrange(len(f))
-                    np.testing.assert_array_equal(f[k], expected[k])
-                elif kind == 1:
-                    picks = [rng.randrange(len(f)) for _ in range(rng.randrange(1, 5))]
-                    got = f.frames(picks, threads=rng.choice([1, 2, 8]))
-                    np.testing.assert_array_equal(got, expected[picks])
-                else:
-                    got = dicomframes.read_frames([f, f], threads=2)
-                    np.testing.assert_array_equal(got, np.concatenate([expected, expected]))
-        except BaseException as exc:  # collected: pytest sees only the main thread
+            worker(seed)
+        except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for f in files:
-        f.close()
     assert not errors, errors[0]
+
+
+def test_stress_shared_files_random_requests(corpus_file):
+    files = [dicomframes.open(corpus_file(name)) for name in STRESS]
+    serial = [one_by_one(f) for f in files]
+    weights = list(STRESS.values())
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(200):
+            which = rng.choices(range(len(files)), weights=weights)[0]
+            f, expected = files[which], serial[which]
+            kind = rng.choices((0, 1, 2), weights=(6, 3, 1))[0]
+            if kind == 0:
+                k = rng.randrange(len(f))
+                np.testing.assert_array_equal(f[k], expected[k])
+            elif kind == 1:
+                picks = [rng.randrange(len(f)) for _ in range(rng.randrange(1, 5))]
+                got = f.frames(picks, threads=rng.choice([1, 2, 8]))
+                np.testing.assert_array_equal(got, expected[picks])
+            else:
+                got = dicomframes.read_frames([f, f], threads=2)
+                np.testing.assert_array_equal(got, np.concatenate([expected, expected]))
+
+    try:
+        run_threads(worker, 8)
+    finally:
+        for f in files:
+            f.close()
 
 
 BATCH_SYNTAXES = {"rle": RLE, "jpegls": "1.2.840.10008.1.2.4.80",
@@ -345,54 +374,33 @@ def test_c_batches_from_many_threads_at_once(no_python_pool):
     files = [dicomframes.open(_batch_file("rle", frames=12)),
              dicomframes.open(corrupt_rle_file(12, {7}))]
     expected = one_by_one(files[0])
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(6, timeout=60)
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        try:
-            barrier.wait()
-            for _ in range(150):
-                picks = [rng.randrange(12) for _ in range(rng.randrange(1, 9))]
-                threads = rng.choice([1, 2, 3, 8])
-                if rng.random() < 0.2:
-                    bad = [p for p in picks if p == 7]
-                    try:
-                        files[1].frames(picks, threads=threads)
-                        assert not bad, "frame 7 should fail"
-                    except DicomFramesError as exc:
-                        assert bad and exc.frame == 7, str(exc)
-                else:
-                    np.testing.assert_array_equal(files[0].frames(picks, threads=threads),
-                                                  expected[picks])
-        except BaseException as exc:  # collected: pytest sees only the main thread
-            errors.append(exc)
+        for _ in range(150):
+            picks = [rng.randrange(12) for _ in range(rng.randrange(1, 9))]
+            threads = rng.choice([1, 2, 3, 8])
+            if rng.random() < 0.2:
+                bad = [p for p in picks if p == 7]
+                try:
+                    files[1].frames(picks, threads=threads)
+                    assert not bad, "frame 7 should fail"
+                except DicomFramesError as exc:
+                    assert bad and exc.frame == 7, str(exc)
+            else:
+                np.testing.assert_array_equal(files[0].frames(picks, threads=threads),
+                                              expected[picks])
 
-    workers = [threading.Thread(target=worker, args=(seed,)) for seed in range(6)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors, errors[0]
+    run_threads(worker, 6)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_c_pool_works_in_a_forked_child():
     f = dicomframes.open(_batch_file("rle", frames=12))
     expected = f.frames(threads=2)  # the C pool's threads exist in the parent
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: they do not exist here; a batch must neither hang nor fail
-        ok = False
-        try:
-            ok = all(np.array_equal(f.frames(threads=t), expected) for t in (2, 3, 2))
-        finally:
-            os.write(write, b"1" if ok else b"0")
-            os._exit(0)
-    os.close(write)
-    answer = os.read(read, 1)
-    os.waitpid(pid, 0)
-    assert answer == b"1"
+    # not in the child: a batch there must neither hang nor fail
+    assert in_forked_child(lambda: all(np.array_equal(f.frames(threads=t), expected)
+                                       for t in (2, 3, 2)))
 
 
 def test_decode_batch_arguments():
