@@ -1,4 +1,4 @@
-/* Decoding a batch of compressed frames on the C pool: see dcf_batch.h. */
+/* Decoding a batch of frames on the C pool: see dcf_batch.h. */
 #include "dcf_batch.h"
 
 #include <pthread.h>
@@ -7,13 +7,8 @@
 #include "dcf_pool.h"
 
 typedef struct batch {
-    dcf_batch_codec codec;
-    const dcf_batch_source *frames;
-    const dcf_frame_spec *spec;
-    uint8_t *dst;
-    size_t frame_size;
-    int codec_threads;
-    int to_rgb;
+    dcf_batch_step step;
+    const void *context;
     unsigned blocks;                           /* threads the work was split for */
     pthread_mutex_t lock;                      /* guards what follows */
     size_t next[DCF_POOL_MAX_WORKERS + 1];     /* block w: next position to take ... */
@@ -54,28 +49,6 @@ static int take(batch *b, unsigned w, size_t *position)
     return found;
 }
 
-static dcf_status decode_one(const batch *b, size_t position, dcf_error *err)
-{
-    const dcf_batch_source *src = &b->frames[position];
-    uint8_t *dst = b->dst + position * b->frame_size;
-    switch (b->codec) {
-    case DCF_BATCH_RLE:
-        return dcf_rle_decode(src->data, src->size, b->spec, dst, b->frame_size, err);
-    case DCF_BATCH_JLS:
-        return dcf_jls_decode(src->data, src->size, b->spec, dst, b->frame_size, err);
-    case DCF_BATCH_J2K:
-        return dcf_j2k_decode(src->data, src->size, b->spec, dst, b->frame_size, 0,
-                              b->codec_threads, err);
-    case DCF_BATCH_JPEG: {
-        int colour_done = 0;
-        return dcf_jpeg_any_decode(src->data, src->size, b->spec, b->to_rgb, 0, dst,
-                                   b->frame_size, &colour_done, err);
-    }
-    }
-    return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "unknown batch codec %d",
-                    (int)b->codec);
-}
-
 static void work(void *context, unsigned worker, unsigned workers)
 {
     batch *b = context;
@@ -84,7 +57,7 @@ static void work(void *context, unsigned worker, unsigned workers)
     (void)workers;
     while (take(b, worker, &position)) {
         dcf_error_clear(&err);
-        const dcf_status status = decode_one(b, position, &err);
+        const dcf_status status = b->step(b->context, position, &err);
         if (status == DCF_OK)
             continue;
         pthread_mutex_lock(&b->lock);
@@ -99,25 +72,15 @@ static void work(void *context, unsigned worker, unsigned workers)
     }
 }
 
-dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frames,
-                            size_t count, const dcf_frame_spec *spec, uint8_t *dst,
-                            size_t frame_size, unsigned threads, int codec_threads,
-                            int to_rgb, size_t *failed, dcf_error *err)
+dcf_status dcf_batch_run(dcf_batch_step step, const void *context, size_t count,
+                         unsigned threads, size_t *failed, dcf_error *err)
 {
     *failed = count;
     if (count == 0)
         return DCF_OK;
-    if (frame_size != 0 && count > SIZE_MAX / frame_size)
-        return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0,
-                        "%zu frames of %zu bytes overflow the address space", count, frame_size);
     batch *b = &(batch){0};
-    b->codec = codec;
-    b->frames = frames;
-    b->spec = spec;
-    b->dst = dst;
-    b->frame_size = frame_size;
-    b->codec_threads = codec_threads;
-    b->to_rgb = to_rgb;
+    b->step = step;
+    b->context = context;
     if (threads > DCF_POOL_MAX_WORKERS + 1)
         threads = DCF_POOL_MAX_WORKERS + 1;
     if (threads > count)
@@ -125,9 +88,9 @@ dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frame
     if (threads == 0)
         threads = 1;
     b->blocks = threads;
+    /* blocks of count / threads positions, the first count % threads one longer */
+    const size_t share = count / threads, extra = count % threads;
     for (unsigned w = 0; w < threads; w++) {
-        /* blocks of count / threads, the first count % threads one longer */
-        const size_t share = count / threads, extra = count % threads;
         b->next[w] = share * w + (w < extra ? w : extra);
         b->end[w] = b->next[w] + share + (w < extra ? 1 : 0);
     }
@@ -144,4 +107,98 @@ dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frame
     *failed = b->failed;
     *err = b->err;
     return b->status;
+}
+
+/* ---- compressed frames ---------------------------------------------------- */
+
+typedef struct codec_batch {
+    dcf_batch_codec codec;
+    const dcf_batch_source *frames;
+    const dcf_frame_spec *spec;
+    uint8_t *dst;
+    size_t frame_size;
+    int codec_threads;
+    int to_rgb;
+    uint8_t *colour_done;
+} codec_batch;
+
+static dcf_status codec_step(const void *context, size_t position, dcf_error *err)
+{
+    const codec_batch *b = context;
+    const dcf_batch_source *src = &b->frames[position];
+    uint8_t *dst = b->dst + position * b->frame_size;
+    switch (b->codec) {
+    case DCF_BATCH_RLE:
+        return dcf_rle_decode(src->data, src->size, b->spec, dst, b->frame_size, err);
+    case DCF_BATCH_JLS:
+        return dcf_jls_decode(src->data, src->size, b->spec, dst, b->frame_size, err);
+    case DCF_BATCH_J2K:
+        return dcf_j2k_decode(src->data, src->size, b->spec, dst, b->frame_size, 0,
+                              b->codec_threads, err);
+    case DCF_BATCH_JPEG: {
+        int colour_done = 0;
+        const dcf_status status = dcf_jpeg_any_decode(src->data, src->size, b->spec,
+                                                      b->to_rgb, 0, dst, b->frame_size,
+                                                      &colour_done, err);
+        if (b->colour_done != NULL)
+            b->colour_done[position] = (uint8_t)(colour_done != 0);
+        return status;
+    }
+    }
+    return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0, "unknown batch codec %d",
+                    (int)b->codec);
+}
+
+dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frames,
+                            size_t count, const dcf_frame_spec *spec, uint8_t *dst,
+                            size_t frame_size, unsigned threads, int codec_threads,
+                            int to_rgb, uint8_t *colour_done, size_t *failed,
+                            dcf_error *err)
+{
+    *failed = count;
+    if (frame_size != 0 && count > SIZE_MAX / frame_size)
+        return dcf_fail(err, DCF_E_ARGUMENT, DCF_NO_TAG, 0,
+                        "%zu frames of %zu bytes overflow the address space", count, frame_size);
+    const codec_batch b = {codec, frames, spec, dst, frame_size, codec_threads, to_rgb,
+                           colour_done};
+    return dcf_batch_run(codec_step, &b, count, threads, failed, err);
+}
+
+/* ---- native frames --------------------------------------------------------- */
+
+typedef struct native_batch {
+    const uint8_t *src;
+    size_t src_size;
+    const uint64_t *indices;
+    const dcf_native_layout *layout;
+    uint8_t *dst;
+    size_t frame_size;
+    int stream;
+    uint32_t pixel_tag;
+    uint64_t value_offset;
+} native_batch;
+
+static dcf_status native_step(const void *context, size_t position, dcf_error *err)
+{
+    const native_batch *b = context;
+    uint8_t *dst = b->dst + position * b->frame_size;
+    return (b->stream ? dcf_native_decode_streaming : dcf_native_decode)(
+        b->src, b->src_size, b->indices[position], b->layout, dst, b->frame_size,
+        b->pixel_tag, b->value_offset, err);
+}
+
+dcf_status dcf_batch_decode_native(const uint8_t *src, size_t src_size,
+                                   const uint64_t *indices, size_t count,
+                                   const dcf_native_layout *layout, uint8_t *dst,
+                                   size_t frame_size, int stream, uint32_t pixel_tag,
+                                   uint64_t value_offset, unsigned threads, size_t *failed,
+                                   dcf_error *err)
+{
+    *failed = count;
+    if (frame_size != 0 && count > SIZE_MAX / frame_size)
+        return dcf_fail(err, DCF_E_ARGUMENT, pixel_tag, value_offset,
+                        "%zu frames of %zu bytes overflow the address space", count, frame_size);
+    const native_batch b = {src, src_size, indices, layout, dst, frame_size, stream,
+                            pixel_tag, value_offset};
+    return dcf_batch_run(native_step, &b, count, threads, failed, err);
 }

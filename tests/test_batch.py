@@ -172,14 +172,15 @@ def test_garbage_frames_claiming_huge_ones_fail_before_the_big_allocation():
     assert peak < 1 << 30, peak  # one frame (128 MiB), not 400
 
 
+# Requests the C batch does not serve (here rescale) run on the Python pool.
 def test_pool_is_reused_and_grows():
     f = dicomframes.open(file_bytes(frames=6))
-    f.frames(threads=2)
+    f.frames(threads=2, rescale=True)
     pool = batch._pool
     assert pool is not None
-    f.frames(threads=2)
+    f.frames(threads=2, rescale=True)
     assert batch._pool is pool, "a new pool per call"
-    f.frames(threads=4)
+    f.frames(threads=4, rescale=True)
     assert batch._pool_size >= 3
 
 
@@ -226,10 +227,11 @@ def in_forked_child(check, timeout: float = 60) -> bool:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_pool_replaced_in_forked_child():
     f = dicomframes.open(file_bytes(frames=8))
-    expected = f.frames(threads=2)
+    expected = f.frames(threads=2, rescale=True)
+    assert batch._pool is not None
     # the parent's pool threads do not exist in the child
     assert in_forked_child(lambda: batch._pool is None and
-                           np.array_equal(f.frames(threads=2), expected))
+                           np.array_equal(f.frames(threads=2, rescale=True), expected))
 
 
 # file -> how often it is picked (the one HTJ2K file of the corpus is a large RGB frame)
@@ -289,7 +291,8 @@ def test_stress_shared_files_random_requests(corpus_file):
 
 
 BATCH_SYNTAXES = {"rle": RLE, "jpegls": "1.2.840.10008.1.2.4.80",
-                  "j2k": "1.2.840.10008.1.2.4.90", "jpeg": "1.2.840.10008.1.2.4.57"}
+                  "j2k": "1.2.840.10008.1.2.4.90", "jpeg": "1.2.840.10008.1.2.4.57",
+                  "native": None}
 _ENCODERS = {"jpegls": "jpeg_ls", "j2k": "openjpeg", "jpeg": "imagecodecs"}
 
 
@@ -403,6 +406,22 @@ def test_c_pool_works_in_a_forked_child():
                                        for t in (2, 3, 2)))
 
 
+def test_native_decode_batch_arguments():
+    arr = np.arange(5 * 64 * 48, dtype=np.uint16).reshape(5, 64, 48)
+    f = dicomframes.open(make_dicom(arr, frames=5))
+    source = f._frames()
+    layout = source.layout
+    out = np.zeros((3, 64, 48), np.uint16)
+    assert layout.decode_batch(source.value, [4, 0, 4], out.data.cast("B"), threads=2) is None
+    np.testing.assert_array_equal(out, arr[[4, 0, 4]])
+    assert layout.decode_batch(source.value, [], bytearray()) is None
+    with pytest.raises(ValueError, match="not 3 frames"):
+        layout.decode_batch(source.value, [0, 1, 2], bytearray(7))
+    failure = layout.decode_batch(source.value, [1, 9, 2], out.data.cast("B"), threads=2)
+    assert failure is not None and failure[0] == 1
+    assert isinstance(failure[1], DicomFramesError) and failure[1].frame == 9
+
+
 def test_decode_batch_arguments():
     from dicomframes import _codecs
 
@@ -461,3 +480,25 @@ def test_c_batch_runs_in_chunks_that_ctrl_c_stops(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         f.frames(threads=2)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("photometric", ["YBR_FULL", "YBR_FULL_422", "RGB"])
+def test_c_batch_jpeg_colour_as_frame_by_frame(photometric, no_python_pool):
+    """Frames routed by their own headers in one file: 8-bit DCT ones to libjpeg, which
+    converts YCbCr itself, lossless ones to our decoder, which does not (converted
+    afterwards, as frame by frame): every frame as ``frame(k)`` gives it."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    from dicomframes.testing import dicom_bytes, make_dataset
+
+    rng = np.random.default_rng(7)
+    arr = rng.integers(0, 255, (6, 32, 40, 3), dtype=np.uint8)
+    encoded = [imagecodecs.jpeg8_encode(frame, lossless=bool(k % 2), level=95)
+               for k, frame in enumerate(arr)]
+    ds = make_dataset(arr, frames=6, syntax="1.2.840.10008.1.2.4.50", encoded=encoded,
+                      photometric=photometric)
+    with dicomframes.open(dicom_bytes(ds)) as f:
+        for as_rgb in (True, False):
+            expected = np.stack([np.array(f.frame(k, as_rgb=as_rgb)) for k in range(6)])
+            for threads in (1, 2, 3):
+                np.testing.assert_array_equal(f.frames(threads=threads, as_rgb=as_rgb),
+                                              expected, err_msg=f"{as_rgb} {threads}")

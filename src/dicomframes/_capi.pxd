@@ -127,6 +127,15 @@ cdef extern from "dcf_native.h" nogil:
                             const dcf_native_layout *layout)
 
 
+cdef extern from "dcf_batch.h" nogil:
+    dcf_status dcf_batch_decode_native(const uint8_t *src, size_t src_size,
+                                       const uint64_t *indices, size_t count,
+                                       const dcf_native_layout *layout, uint8_t *dst,
+                                       size_t frame_size, int stream, uint32_t pixel_tag,
+                                       uint64_t value_offset, unsigned threads, size_t *failed,
+                                       dcf_error *err)
+
+
 cdef extern from "dcf_deflate.h" nogil:
     enum:
         DCF_DEFLATE_MAX_RATIO

@@ -112,7 +112,8 @@ cdef extern from "dcf_batch.h" nogil:
     dcf_status dcf_batch_decode(dcf_batch_codec codec, const dcf_batch_source *frames,
                                 size_t count, const dcf_frame_spec *spec, uint8_t *dst,
                                 size_t frame_size, unsigned threads, int codec_threads,
-                                int to_rgb, size_t *failed, dcf_error *err)
+                                int to_rgb, uint8_t *colour_done, size_t *failed,
+                                dcf_error *err)
 
 
 cdef extern from "dcf_pool.h" nogil:

@@ -316,13 +316,16 @@ def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
 
 def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
                  bits_allocated, bits_stored, pixel_representation, photometric,
-                 threads=1, codec_threads=1, planar_configuration=0, as_rgb=True):
+                 threads=1, codec_threads=1, planar_configuration=0, as_rgb=True,
+                 colour_done=None):
     """Decode ``frames[i]`` (bytes-likes, codec one of :data:`BATCH_CODECS`)
     into ``out[i]`` for every i, on up to `threads` C threads (the caller's
     included) with the GIL released throughout: `out` is a writable
     C-contiguous buffer of ``len(frames)`` frames. `codec_threads` reaches
     J2K/HTJ2K, `as_rgb` JPEG (as for :func:`decode_jpeg`: a frame it leaves
-    unconverted stays so). Returns None, or ``(i, error)`` for the lowest
+    unconverted stays so; `colour_done`, a writable buffer of ``len(frames)``
+    bytes, receives 1 for each JPEG frame whose colour the codec took care of,
+    0 for the others). Returns None, or ``(i, error)`` for the lowest
     failing position i (no position after a failure is started; frames
     before it are decoded)."""
     cdef dcf_frame_spec spec
@@ -335,6 +338,9 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
     cdef unsigned thread_count = <unsigned>checked(threads, "threads", 1, 1 << 16)
     cdef int codec_thread_count = <int>checked(codec_threads, "codec threads", 1, 1024)
     cdef int to_rgb = 1 if as_rgb else 0
+    cdef Py_buffer done_view
+    cdef bint done_held = False
+    cdef uint8_t *done = NULL
     cdef dcf_error err
     cdef dcf_status status
     try:
@@ -348,6 +354,12 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
     except (BufferError, TypeError, ValueError) as exc:
         raise TypeError(f"out must be a writable C-contiguous buffer: {exc}") from None
     try:
+        if colour_done is not None:
+            PyObject_GetBuffer(colour_done, &done_view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+            done_held = True
+            if done_view.len != count:
+                raise argument_error(f"colour_done holds {done_view.len} bytes, not {count}")
+            done = <uint8_t *>done_view.buf
         if count == 0:
             return None
         if view.len % count:
@@ -369,7 +381,7 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
         with nogil:
             status = dcf_batch_decode(kind, located, <size_t>count, &spec,
                                       <uint8_t *>view.buf, frame_size, thread_count,
-                                      codec_thread_count, to_rgb, &failed, &err)
+                                      codec_thread_count, to_rgb, done, &failed, &err)
         if status != DCF_OK:
             return (<Py_ssize_t>failed, error_from(&err))
         return None
@@ -378,6 +390,8 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
             PyBuffer_Release(&sources[i])
         PyMem_Free(sources)
         PyMem_Free(located)
+        if done_held:
+            PyBuffer_Release(&done_view)
         PyBuffer_Release(&view)
 
 

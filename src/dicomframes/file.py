@@ -206,8 +206,9 @@ def _native_frames(source: NativeFrames, selected: Sequence[int], out: np.ndarra
                    workers: int) -> np.ndarray:
     """Native frames as stored (no colour conversion, rescale or reduction): each
     decoded in one pass straight into its slot of the output, each thread working
-    through its own contiguous block of slots (run_parallel). Every frame is known
-    to be present (_check_present_in_order)."""
+    through its own contiguous block of slots (in C: NativeFrames.decode_batch; for
+    remote sources, on run_parallel). Every frame is known to be present
+    (_check_present_in_order)."""
     shape = (len(selected), *source.shape)
     if out is not None:
         check_out(out, shape, source.dtype)
@@ -215,6 +216,8 @@ def _native_frames(source: NativeFrames, selected: Sequence[int], out: np.ndarra
     else:
         out = np.empty(shape, source.dtype)
         stream = False
+    if source.decode_batch(selected, out, workers, stream):
+        return out
     decode, target = source.decode_into, out
 
     def task(position: int) -> None:

@@ -360,6 +360,10 @@ class _RemoteNativeFrames(NativeFrames):
         with self.remote.hold(*self._range(k)):
             super().decode_into(k, target, reduce, threads, as_rgb, stream)
 
+    def decode_batch(self, selected: Sequence[int], out: Any, threads: int,
+                     stream: bool = False) -> bool:
+        return False  # each frame's range is fetched by its decode_into, on its thread
+
     def encoded_bytes(self, k: int, start: int, size: int) -> bytes:
         with self.remote.hold(self.offset + start, self.offset + start + size):
             return bytes(self.value[start:start + size])

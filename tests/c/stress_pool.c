@@ -108,7 +108,8 @@ static void run_batch(unsigned *state)
     dcf_error_clear(&err);
     const unsigned threads = 1 + next_random(state) % 9;
     const dcf_status status = dcf_batch_decode(DCF_BATCH_RLE, frames, count, &spec, out,
-                                               FRAME, threads, 1, 1, &failed, &err);
+                                               FRAME, threads, 1, 1, NULL, &failed,
+                                               &err);
     if ((status == DCF_OK) != (first_bad == count))
         fail("batch status", (long)status, (long)first_bad);
     if (failed != first_bad)
