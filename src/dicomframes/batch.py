@@ -1,10 +1,14 @@
-"""Running many frame decodes at once on a thread pool owned by the library.
+"""Running many tasks at once on a Python thread pool owned by the library.
 
-The codecs and the native converter release the GIL, so Python threads decode
-frames in parallel. One pool serves every call: created on first use, grown
-when a call asks for more threads, replaced after a fork (its threads do not
-exist in the child: data-loader workers fork) and shut down at exit. The
-calling thread works too, so ``threads=2`` is the caller plus one pool thread.
+A batch of frames of one file as stored (``frames()`` of native data, or of a
+codec of csrc/dcf_batch.h) is decoded wholly in C on the C pool (csrc/dcf_pool.c);
+this pool runs the rest: frames that need Python between them (rescale, colour,
+reduce, remote fetches), series of files, header reads. The codecs and the native
+converter release the GIL, so Python threads decode in parallel. One pool serves
+every call: created on first use, grown when a call asks for more threads,
+replaced after a fork (its threads do not exist in the child: data-loader workers
+fork) and shut down at exit. The calling thread works too, so ``threads=2`` is
+the caller plus one pool thread.
 """
 
 from __future__ import annotations
