@@ -656,7 +656,7 @@ class DicomFile:
             selected: Sequence[int] = range(self.number_of_frames)
         else:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
-        if workers > 1 and output.plain and isinstance(source, EncapsulatedFrames):
+        if workers > 1 and output.plain:
             # the C pool's threads wake while the output is checked and allocated
             source.prewake(min(workers, len(selected)))
         _check_present_in_order(source, selected)  # before allocating for them all

@@ -120,6 +120,12 @@ class NativeFrames:
         self.layout.decode(self.value, k, target.data.cast("B"), self.tag, self.offset,
                            stream)
 
+    def prewake(self, threads: int) -> None:
+        """A batch is coming: wake the C pool's threads now."""
+        from . import _codecs
+
+        _codecs.prewake(threads)
+
     def decode_batch(self, selected: Sequence[int], out: np.ndarray, threads: int,
                      stream: bool = False) -> bool:
         """Frames `selected` into ``out[0]``, ``out[1]``... as :meth:`decode_into`

@@ -364,6 +364,9 @@ class _RemoteNativeFrames(NativeFrames):
                      stream: bool = False) -> bool:
         return False  # each frame's range is fetched by its decode_into, on its thread
 
+    def prewake(self, threads: int) -> None:
+        pass  # no C batch (decode_batch): nothing to wake
+
     def encoded_bytes(self, k: int, start: int, size: int) -> bytes:
         with self.remote.hold(self.offset + start, self.offset + start + size):
             return bytes(self.value[start:start + size])
@@ -425,6 +428,9 @@ class _RemoteEncapsulatedFrames(EncapsulatedFrames):
         # Gathering every frame first would fetch them one after another: the
         # frame-by-frame path fetches and decodes on each thread at once.
         return False
+
+    def prewake(self, threads: int) -> None:
+        pass  # no C batch (decode_batch): nothing to wake
 
     def encoded(self, k: int) -> bytes:
         offsets, lengths = self.fragments_of(k)
