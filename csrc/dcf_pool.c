@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -129,7 +130,11 @@ static void *worker_main(void *arg)
 static void after_fork_in_child(void)
 {
     /* Only the forking thread exists in the child: the workers, and any job
-     * another thread had in flight, are gone. Start afresh. */
+     * another thread had in flight, are gone. Start afresh. The locks may have
+     * been held at the fork: they are initialised again, which glibc allows
+     * (POSIX leaves it undefined; there is nothing better to do in a child of a
+     * threaded process). A batch another thread had in flight never returns
+     * in the child: its buffers stay exported there. */
     pthread_mutex_init(&pool.run_lock, NULL);
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
@@ -147,7 +152,9 @@ static void register_fork_handler(void)
 }
 
 /* Create workers up to ids 1..wanted; pool.lock held. Workers start with
- * every signal blocked (signals belong to the interpreter's main thread). */
+ * the asynchronous signals blocked (they belong to the interpreter's main
+ * thread); the synchronous ones a fault raises in the faulting thread stay
+ * open, so that a handler (Python's faulthandler) still reports a crash. */
 static void start_workers(unsigned wanted)
 {
     if (wanted > DCF_POOL_MAX_WORKERS)
@@ -156,6 +163,9 @@ static void start_workers(unsigned wanted)
         return;
     sigset_t all, old;
     sigfillset(&all);
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        sigdelset(&all, faults[i]);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -13,7 +13,11 @@
  * worker 0: tasks must therefore be written so that worker 0 can finish every
  * part of the job (share work through a queue, not by worker number).
  * Workers are created on first use, up to DCF_POOL_MAX_WORKERS, and are
- * forgotten in a forked child (their threads do not exist there). */
+ * forgotten in a forked child (their threads do not exist there).
+ *
+ * The pool is a static of this file: every binary that links the C core has
+ * its own. The Python package calls it from one extension only (_codecs), so
+ * a process has one pool. */
 #ifndef DCF_POOL_H
 #define DCF_POOL_H
 

@@ -250,7 +250,7 @@ def run_threads(worker, count: int) -> None:
         try:
             barrier.wait()
             worker(seed)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(seed,)) for seed in range(count)]
@@ -407,19 +407,29 @@ def test_c_pool_works_in_a_forked_child():
 
 
 def test_native_decode_batch_arguments():
+    from dicomframes import _codecs
+
     arr = np.arange(5 * 64 * 48, dtype=np.uint16).reshape(5, 64, 48)
     f = dicomframes.open(make_dicom(arr, frames=5))
     source = f._frames()
-    layout = source.layout
+    layout, value = source.layout, source.value
     out = np.zeros((3, 64, 48), np.uint16)
-    assert layout.decode_batch(source.value, [4, 0, 4], out.data.cast("B"), threads=2) is None
+    assert _codecs.decode_native_batch(layout, value, [4, 0, 4], out.data.cast("B"),
+                                       threads=2) is None
     np.testing.assert_array_equal(out, arr[[4, 0, 4]])
-    assert layout.decode_batch(source.value, [], bytearray()) is None
+    assert _codecs.decode_native_batch(layout, value, [], bytearray()) is None
     with pytest.raises(ValueError, match="not 3 frames"):
-        layout.decode_batch(source.value, [0, 1, 2], bytearray(7))
-    failure = layout.decode_batch(source.value, [1, 9, 2], out.data.cast("B"), threads=2)
+        _codecs.decode_native_batch(layout, value, [0, 1, 2], bytearray(7))
+    failure = _codecs.decode_native_batch(layout, value, (1, 9, 2), out.data.cast("B"),
+                                          threads=2)
     assert failure is not None and failure[0] == 1
     assert isinstance(failure[1], DicomFramesError) and failure[1].frame == 9
+    # frames whose total size overflows 64 bits are refused, not wrapped (found on review)
+    from dicomframes._native import NativeLayout
+
+    huge = NativeLayout(1 << 31, 1 << 31, 2, 8, 8, 0, 0, False, False, False, False)
+    with pytest.raises(ValueError, match="not 2 frames"):
+        _codecs.decode_native_batch(huge, b"x", [5, 6], bytearray(0))
 
 
 def test_decode_batch_arguments():
@@ -502,3 +512,28 @@ def test_c_batch_jpeg_colour_as_frame_by_frame(photometric, no_python_pool):
             for threads in (1, 2, 3):
                 np.testing.assert_array_equal(f.frames(threads=threads, as_rgb=as_rgb),
                                               expected, err_msg=f"{as_rgb} {threads}")
+    # A failing frame: the frames before it come back converted all the same.
+    ds = make_dataset(arr, frames=6, syntax="1.2.840.10008.1.2.4.50",
+                      encoded=encoded[:4] + [b"\xff\xd8\xff\xd9", encoded[5]],
+                      photometric=photometric)
+    with dicomframes.open(dicom_bytes(ds)) as f:
+        out = np.zeros((6, 32, 40, 3), np.uint8)
+        with pytest.raises(DicomFramesError) as info:
+            f.frames(out=out, threads=2)
+        assert info.value.frame == 4
+        np.testing.assert_array_equal(out[:4], np.stack([np.array(f.frame(k))
+                                                         for k in range(4)]))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_one_c_pool_serves_native_and_compressed_batches():
+    """Every extension links its own copy of the C core: the pool must be called from
+    one of them only, or native and compressed batches would each start their own."""
+    arr = np.arange(64 * 16, dtype=np.uint8).reshape(64, 4, 4)
+    native = dicomframes.open(make_dicom(arr, frames=64))
+    rle = dicomframes.open(make_dicom(arr, frames=64, compress=RLE))
+    np.testing.assert_array_equal(native.frames(threads=40), arr)  # up to 39 workers
+    threads = len(os.listdir("/proc/self/task"))
+    np.testing.assert_array_equal(rle.frames(threads=40), arr)
+    np.testing.assert_array_equal(native.frames(threads=40), arr)
+    assert len(os.listdir("/proc/self/task")) == threads

@@ -60,9 +60,12 @@ def test_pool_and_batch_under_thread_sanitizer(tmp_path):
                        env=CLEAN_ENV)
         objects.append(str(obj))
     exe = tmp_path / "stress_pool"
-    subprocess.run([cc, *common, "-fsanitize=thread", str(ROOT / "tests/c/stress_pool.c"),
-                    *objects, "-lopenjp2", "-ljpeg", "-lz", "-ldl", "-lpthread", "-o", str(exe)],
-                   check=True, env=CLEAN_ENV)
+    linked = subprocess.run([cc, *common, "-fsanitize=thread", str(ROOT / "tests/c/stress_pool.c"),
+                             *objects, "-lopenjp2", "-ljpeg", "-lz", "-ldl", "-lpthread", "-o",
+                             str(exe)], capture_output=True, text=True, env=CLEAN_ENV)
+    if linked.returncode and "cannot find -l" in linked.stderr:
+        pytest.skip(f"codec libraries to link the stress test against: {linked.stderr[-300:]}")
+    assert linked.returncode == 0, linked.stderr[-4000:]
     # halt_on_error: a data race fails the run instead of being printed and forgotten
     env = dict(CLEAN_ENV, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300, env=env)

@@ -1,9 +1,10 @@
 # Stub for the compiled _codecs module (_codecs.pyx): the frame codecs.
-from typing import Any, Final, SupportsIndex, TypedDict
+from typing import Any, Final, Sequence, SupportsIndex, TypedDict
 
 from numpy.typing import NDArray
 from typing_extensions import Buffer, TypeAlias
 
+from dicomframes._native import NativeLayout
 from dicomframes.errors import DicomFramesError
 
 # Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
@@ -78,7 +79,7 @@ def decode_jpeg(src: _Bytes, out: _Bytes, rows: SupportsIndex, columns: Supports
                 bits_stored: SupportsIndex, pixel_representation: SupportsIndex,
                 photometric: str | SupportsIndex, planar_configuration: SupportsIndex = 0,
                 as_rgb: bool = True, reduce: SupportsIndex = 0) -> bool: ...
-def decode_batch(codec: str, frames: list[_Bytes], out: _Bytes, rows: SupportsIndex,
+def decode_batch(codec: str, frames: Sequence[_Bytes], out: _Bytes, rows: SupportsIndex,
                  columns: SupportsIndex, samples_per_pixel: SupportsIndex,
                  bits_allocated: SupportsIndex, bits_stored: SupportsIndex,
                  pixel_representation: SupportsIndex, photometric: str | SupportsIndex,
@@ -86,4 +87,8 @@ def decode_batch(codec: str, frames: list[_Bytes], out: _Bytes, rows: SupportsIn
                  planar_configuration: SupportsIndex = 0,
                  as_rgb: bool = True,
                  colour_done: _Bytes | None = None) -> tuple[int, DicomFramesError] | None: ...
+def decode_native_batch(layout: NativeLayout, src: _Bytes, indices: Sequence[int],
+                        out: _Bytes, pixel_tag: int = ..., value_offset: int = 0,
+                        stream: bool = False,
+                        threads: int = 1) -> tuple[int, DicomFramesError] | None: ...
 def prewake(workers: SupportsIndex) -> None: ...

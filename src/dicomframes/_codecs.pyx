@@ -13,10 +13,13 @@ from cpython.buffer cimport (
     PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer,
 )
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.stdint cimport uint8_t
+from libc.stdint cimport UINT64_MAX, uint8_t, uint32_t, uint64_t
+
+from dicomframes._native cimport NativeLayout
 
 from dicomframes._capi cimport (
-    DCF_E_ARGUMENT, DCF_NO_TAG, DCF_OK, dcf_error, dcf_error_clear, dcf_status, error_from,
+    DCF_E_ARGUMENT, DCF_NO_TAG, DCF_OK, DCF_TAG_PIXEL_DATA, dcf_batch_decode_native, dcf_error,
+    dcf_error_clear, dcf_status, error_from,
 )
 
 # Stands in for the data pointer of an empty source, which a memoryview lacks.
@@ -314,7 +317,7 @@ def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
     return bool(colour_done)
 
 
-def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
+def decode_batch(str codec, frames, out, rows, columns, samples_per_pixel,
                  bits_allocated, bits_stored, pixel_representation, photometric,
                  threads=1, codec_threads=1, planar_configuration=0, as_rgb=True,
                  colour_done=None):
@@ -333,7 +336,8 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
     cdef Py_buffer view
     cdef Py_buffer *sources = NULL
     cdef dcf_batch_source *located = NULL
-    cdef Py_ssize_t count = len(frames), held = 0, i
+    cdef tuple items = tuple(frames)  # the GIL is released while its buffers are held
+    cdef Py_ssize_t count = len(items), held = 0, i
     cdef size_t failed = 0, frame_size
     cdef unsigned thread_count = <unsigned>checked(threads, "threads", 1, 1 << 16)
     cdef int codec_thread_count = <int>checked(codec_threads, "codec threads", 1, 1024)
@@ -374,7 +378,7 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
         if sources == NULL or located == NULL:
             raise MemoryError()
         for i in range(count):
-            PyObject_GetBuffer(frames[i], &sources[i], PyBUF_C_CONTIGUOUS)
+            PyObject_GetBuffer(items[i], &sources[i], PyBUF_C_CONTIGUOUS)
             held += 1
             located[i].data = <const uint8_t *>sources[i].buf if sources[i].len else EMPTY
             located[i].size = <size_t>sources[i].len
@@ -382,9 +386,11 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
             status = dcf_batch_decode(kind, located, <size_t>count, &spec,
                                       <uint8_t *>view.buf, frame_size, thread_count,
                                       codec_thread_count, to_rgb, done, &failed, &err)
-        if status != DCF_OK:
-            return (<Py_ssize_t>failed, error_from(&err))
-        return None
+        if status == DCF_OK:
+            return None
+        if failed >= <size_t>count:  # not a frame's failure: the batch's arguments
+            raise error_from(&err)
+        return (<Py_ssize_t>failed, error_from(&err))
     finally:
         for i in range(held):
             PyBuffer_Release(&sources[i])
@@ -393,6 +399,49 @@ def decode_batch(str codec, list frames, out, rows, columns, samples_per_pixel,
         if done_held:
             PyBuffer_Release(&done_view)
         PyBuffer_Release(&view)
+
+
+def decode_native_batch(NativeLayout layout not None, const unsigned char[::1] src not None,
+                        indices, unsigned char[::1] out not None,
+                        uint32_t pixel_tag=DCF_TAG_PIXEL_DATA, uint64_t value_offset=0,
+                        bint stream=False, unsigned threads=1):
+    """Decode native frames ``indices[i]`` of the Pixel Data value `src` (laid
+    out as `layout` says) into slot i of `out` (bytes, ``layout.frame_size``
+    per index) on up to `threads` threads of the C pool, the GIL released
+    throughout (csrc/dcf_batch.h). None, or ``(i, error)`` for the lowest
+    failing position i (frames before it are decoded, none after started)."""
+    cdef tuple numbers_in = tuple(indices)
+    cdef Py_ssize_t count = len(numbers_in), i
+    cdef uint64_t *numbers
+    cdef size_t failed = 0
+    cdef dcf_error err
+    cdef dcf_status status
+    cdef const unsigned char *s = &src[0] if src.shape[0] > 0 else EMPTY
+    if count == 0:
+        return None
+    if (layout.frame_size and <uint64_t>count > UINT64_MAX // layout.frame_size) or (
+            <uint64_t>out.shape[0] != <uint64_t>count * layout.frame_size):
+        raise ValueError(f"out holds {out.shape[0]} bytes, not {count} frames of "
+                         f"{layout.frame_size}")
+    numbers = <uint64_t *>PyMem_Malloc(count * sizeof(uint64_t))
+    if numbers == NULL:
+        raise MemoryError()
+    try:
+        for i in range(count):
+            numbers[i] = numbers_in[i]
+        dcf_error_clear(&err)
+        with nogil:
+            status = dcf_batch_decode_native(s, src.shape[0], numbers, <size_t>count,
+                                             &layout.layout, &out[0], layout.frame_size,
+                                             stream, pixel_tag, value_offset,
+                                             threads if threads > 0 else 1, &failed, &err)
+        if status == DCF_OK:
+            return None
+        if failed >= <size_t>count:  # not a frame's failure: the batch's arguments
+            raise error_from(&err)
+        return (<Py_ssize_t>failed, error_from(&err, frame=numbers[failed]))
+    finally:
+        PyMem_Free(numbers)
 
 
 def prewake(workers):

@@ -4,8 +4,6 @@ from typing import Any
 from numpy.typing import NDArray
 from typing_extensions import Buffer, TypeAlias
 
-from dicomframes.errors import DicomFramesError
-
 # Any C-contiguous bytes-like; numpy arrays too (their stubs do not declare __buffer__).
 _Bytes: TypeAlias = Buffer | NDArray[Any]
 
@@ -20,8 +18,5 @@ class NativeLayout:
     def frame_bits(self) -> int: ...
     def decode(self, src: _Bytes, index: int, out: _Bytes, pixel_tag: int = ...,
                value_offset: int = 0, stream: bool = False) -> None: ...
-    def decode_batch(self, src: _Bytes, indices: list[int], out: _Bytes,
-                     pixel_tag: int = ..., value_offset: int = 0, stream: bool = False,
-                     threads: int = 1) -> tuple[int, DicomFramesError] | None: ...
     def decode_deflated(self, src: _Bytes, out: _Bytes) -> None: ...
     def viewable(self, src: _Bytes, index: int) -> bool: ...

@@ -1,12 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Boundary to the C native (uncompressed) frame decoder, and to Deflated Image
 Frame Compression, whose frames are native frames once inflated."""
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport uint32_t, uint64_t
 
 from dicomframes._capi cimport (
-    DCF_OK, DCF_TAG_PIXEL_DATA, dcf_batch_decode_native, dcf_deflate_frame_decode, dcf_error,
-    dcf_error_clear, dcf_native_decode,
+    DCF_OK, DCF_TAG_PIXEL_DATA, dcf_deflate_frame_decode, dcf_error, dcf_native_decode,
     dcf_native_decode_streaming, dcf_native_frame_bits, dcf_native_frame_size,
     dcf_native_layout, dcf_native_validate, dcf_native_viewable, error_from,
 )
@@ -15,11 +13,8 @@ cdef const unsigned char EMPTY[1]
 
 
 cdef class NativeLayout:
-    """How the frames of one native Pixel Data value are laid out."""
-
-    cdef dcf_native_layout layout
-    cdef readonly uint64_t frame_size
-    cdef readonly uint64_t frame_bits
+    """How the frames of one native Pixel Data value are laid out (its C
+    fields are declared in _native.pxd: _codecs decodes batches with them)."""
 
     def __init__(self, uint32_t rows, uint32_t columns, uint32_t samples_per_pixel,
                  uint32_t bits_allocated, uint32_t bits_stored, int pixel_representation,
@@ -60,43 +55,6 @@ cdef class NativeLayout:
                                            out.shape[0], pixel_tag, value_offset, &err)
         if status != DCF_OK:
             raise error_from(&err, frame=index)
-
-    def decode_batch(self, const unsigned char[::1] src not None, list indices,
-                     unsigned char[::1] out not None, uint32_t pixel_tag=DCF_TAG_PIXEL_DATA,
-                     uint64_t value_offset=0, bint stream=False, unsigned threads=1):
-        """Decode frames ``indices[i]`` of `src` into slot i of `out` (bytes, one
-        frame_size per index) on up to `threads` C threads, the GIL released
-        throughout (csrc/dcf_batch.h). None, or ``(i, error)`` for the lowest
-        failing position i (frames before it are decoded, none after started)."""
-        cdef Py_ssize_t count = len(indices), i
-        cdef uint64_t *numbers
-        cdef size_t failed = 0
-        cdef dcf_error err
-        cdef int status
-        cdef const unsigned char *s = &src[0] if src.shape[0] > 0 else EMPTY
-        if count == 0:
-            return None
-        if <uint64_t>out.shape[0] != <uint64_t>count * self.frame_size:
-            raise ValueError(f"out holds {out.shape[0]} bytes, not {count} frames of "
-                             f"{self.frame_size}")
-        numbers = <uint64_t *>PyMem_Malloc(count * sizeof(uint64_t))
-        if numbers == NULL:
-            raise MemoryError()
-        try:
-            for i in range(count):
-                numbers[i] = indices[i]
-            dcf_error_clear(&err)
-            with nogil:
-                status = dcf_batch_decode_native(s, src.shape[0], numbers, <size_t>count,
-                                                 &self.layout, &out[0], self.frame_size,
-                                                 stream, pixel_tag, value_offset,
-                                                 threads if threads > 0 else 1, &failed,
-                                                 &err)
-            if status != DCF_OK:
-                return (<Py_ssize_t>failed, error_from(&err, frame=numbers[failed]))
-            return None
-        finally:
-            PyMem_Free(numbers)
 
     def decode_deflated(self, const unsigned char[::1] src not None,
                         unsigned char[::1] out not None):

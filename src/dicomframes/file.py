@@ -658,13 +658,13 @@ class DicomFile:
         """
         self._check_open()
         workers = resolve_threads(threads)
-        if workers > 1 and not rescale and not reduce:
+        output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
+        source = output.source
+        if workers > 1 and output.plain:
             # A batch as stored is decoded on the C pool: its threads wake (tens of µs
             # from sleep) while the request is checked and the output allocated.
             planned = self.number_of_frames if indices is None else _count_hint(indices)
-            self._frames().prewake(min(workers, planned))
-        output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
-        source = output.source
+            source.prewake(min(workers, planned))
         if indices is None:
             selected: Sequence[int] = range(self.number_of_frames)
         else:

@@ -132,12 +132,14 @@ class NativeFrames:
         does, all in C on up to `threads` threads (csrc/dcf_batch.h), in chunks
         that Ctrl-C can stop between. Raises the first failing frame's error.
         False (nothing done) where frames must be fetched first (remote)."""
+        from . import _codecs
+
         step = max(256, 64 * threads)  # a 512 KiB frame copies in ~0.1 ms
         for begin in range(0, len(selected), step):
-            chunk = list(selected[begin:begin + step])
-            failure = self.layout.decode_batch(
-                self.value, chunk, out[begin:begin + len(chunk)].data.cast("B"), self.tag,
-                self.offset, stream, threads)
+            chunk = selected[begin:begin + step]
+            failure = _codecs.decode_native_batch(
+                self.layout, self.value, chunk, out[begin:begin + len(chunk)].data.cast("B"),
+                self.tag, self.offset, stream, threads)
             if failure is not None:
                 raise failure[1]
         return True
@@ -415,15 +417,16 @@ class EncapsulatedFrames:
                 p.samples_per_pixel, p.bits_allocated, p.bits_stored, p.pixel_representation,
                 p.photometric_interpretation, threads, codec_threads,
                 as_rgb=as_rgb or not p.is_ybr_full, colour_done=colour_done)
+            if colour_done is not None:  # the frames decoded, also before a failure
+                decoded = failure[0] if failure is not None else len(frames)
+                for position in range(decoded):
+                    if not colour_done[position]:
+                        out[begin + position] = ybr_full_to_rgb(out[begin + position])
             if failure is not None:
                 position, error = failure
                 raise self._frame_error(chunk[position], error) from None
             if unlocated is not None:
                 raise unlocated
-            if colour_done is not None:
-                for position, done in enumerate(colour_done):
-                    if not done:
-                        out[begin + position] = ybr_full_to_rgb(out[begin + position])
         return True
 
 
