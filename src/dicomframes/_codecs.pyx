@@ -317,6 +317,20 @@ def decode_jpeg(const unsigned char[::1] src not None, out, rows, columns,
     return bool(colour_done)
 
 
+cdef object batch_outcome(dcf_status status, size_t failed, size_t count, dcf_error *err,
+                          const uint64_t *frame_numbers=NULL):
+    """What a batch call returns: None when it succeeded, else ``(position,
+    error)`` for the lowest failing position (its frame number from
+    `frame_numbers`, where given); a failure of no position (the batch's
+    arguments) is raised instead."""
+    if status == DCF_OK:
+        return None
+    if failed >= count:
+        raise error_from(err)
+    return (<Py_ssize_t>failed,
+            error_from(err, frame_numbers[failed] if frame_numbers != NULL else None))
+
+
 def decode_batch(str codec, frames, out, rows, columns, samples_per_pixel,
                  bits_allocated, bits_stored, pixel_representation, photometric,
                  threads=1, codec_threads=1, planar_configuration=0, as_rgb=True,
@@ -386,11 +400,7 @@ def decode_batch(str codec, frames, out, rows, columns, samples_per_pixel,
             status = dcf_batch_decode(kind, located, <size_t>count, &spec,
                                       <uint8_t *>view.buf, frame_size, thread_count,
                                       codec_thread_count, to_rgb, done, &failed, &err)
-        if status == DCF_OK:
-            return None
-        if failed >= <size_t>count:  # not a frame's failure: the batch's arguments
-            raise error_from(&err)
-        return (<Py_ssize_t>failed, error_from(&err))
+        return batch_outcome(status, failed, <size_t>count, &err)
     finally:
         for i in range(held):
             PyBuffer_Release(&sources[i])
@@ -433,13 +443,9 @@ def decode_native_batch(NativeLayout layout not None, const unsigned char[::1] s
         with nogil:
             status = dcf_batch_decode_native(s, src.shape[0], numbers, <size_t>count,
                                              &layout.layout, &out[0], layout.frame_size,
-                                             stream, pixel_tag, value_offset,
-                                             threads if threads > 0 else 1, &failed, &err)
-        if status == DCF_OK:
-            return None
-        if failed >= <size_t>count:  # not a frame's failure: the batch's arguments
-            raise error_from(&err)
-        return (<Py_ssize_t>failed, error_from(&err, frame=numbers[failed]))
+                                             stream, pixel_tag, value_offset, threads,
+                                             &failed, &err)
+        return batch_outcome(status, failed, <size_t>count, &err, numbers)
     finally:
         PyMem_Free(numbers)
 

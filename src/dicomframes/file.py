@@ -227,14 +227,6 @@ def _native_frames(source: NativeFrames, selected: Sequence[int], out: np.ndarra
     return out
 
 
-def _count_hint(indices: Any) -> int:
-    """About how many frames `indices` asks for, without converting it (a hint)."""
-    try:
-        return len(indices)
-    except TypeError:
-        return 1
-
-
 class _ItemContext:
     """What an Item reads through: the element index and the value decoder."""
 
@@ -660,15 +652,14 @@ class DicomFile:
         workers = resolve_threads(threads)
         output = self.decoder(as_rgb=as_rgb, rescale=rescale, reduce=reduce)
         source = output.source
-        if workers > 1 and output.plain:
-            # A batch as stored is decoded on the C pool: its threads wake (tens of µs
-            # from sleep) while the request is checked and the output allocated.
-            planned = self.number_of_frames if indices is None else _count_hint(indices)
-            source.prewake(min(workers, planned))
         if indices is None:
             selected: Sequence[int] = range(self.number_of_frames)
         else:
             selected = [self._frame_index(i) for i in np.asarray(indices).reshape(-1).tolist()]
+        if workers > 1 and output.plain:
+            # A batch as stored is decoded on the C pool: its threads wake (tens of µs
+            # from sleep) while the frames are checked and the output allocated.
+            source.prewake(min(workers, len(selected)))
         _check_present_in_order(source, selected)  # before allocating for them all
         if isinstance(source, NativeFrames) and output.plain:
             return _native_frames(source, selected, out, workers)

@@ -151,9 +151,6 @@ TAG_EXTENDED_OFFSET_TABLE = 0x7FE00001
 # Codecs whose frames cannot decode to more than a bounded multiple of their size,
 # checked by EncapsulatedFrames.check_present before any output is allocated.
 SIZE_BOUNDED_CODECS = frozenset({"rle", "deflate"})
-# Codecs that EncapsulatedFrames.decode_batch decodes in C (the keys of
-# _codecs.BATCH_CODECS, named here so that checking one needs no import).
-BATCH_CODECS = frozenset({"rle", "jpegls", "j2k", "htj2k", "jpeg"})
 
 
 class LocatedFrames(NamedTuple):
@@ -377,9 +374,9 @@ class EncapsulatedFrames:
 
     def prewake(self, threads: int) -> None:
         """A batch of this codec is coming: wake the C pool's threads now."""
-        if self.ts.key in BATCH_CODECS:
-            from . import _codecs
+        from . import _codecs
 
+        if self.ts.key in _codecs.BATCH_CODECS:
             _codecs.prewake(threads)
 
     def decode_batch(self, selected: Sequence[int], out: np.ndarray, threads: int,
@@ -389,14 +386,15 @@ class EncapsulatedFrames:
         Python between frames (csrc/dcf_batch.h). The error raised is the first
         failing frame's, as frame by frame. False, with nothing done, where the
         batch decoder cannot serve (other codecs)."""
+        from . import _codecs
+
         key = self.ts.key
-        if key not in BATCH_CODECS or self.no_decoder is not None:
+        if key not in _codecs.BATCH_CODECS or self.no_decoder is not None:
             return False
         p = self.pixels
         # YBR_FULL(_422) JPEG shown as RGB: libjpeg converts its frames itself, our own
         # decoder (lossless, 12-bit) does not; those are converted here, as frame by frame.
         convert = key == "jpeg" and as_rgb and p.is_ybr_full
-        from . import _codecs
 
         # In chunks: the calling thread is in C for a whole chunk, and Ctrl-C (which
         # Python sees only between bytecodes) must not wait for a thousand frames.
